@@ -1,0 +1,144 @@
+"""The ``leadfw`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lead_framework.config import ExperimentError, load_experiment
+from lead_framework.plugins import PluginLoadError, get_plugins
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+Command = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def decorate(func: Command) -> Command:
+        _COMMANDS[name] = func
+        return func
+
+    return decorate
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _warn_broken() -> None:
+    for name, error in sorted(get_plugins().registry.broken.items()):
+        _err(f"warning: plugin {name!r} is broken and was skipped: {error}")
+
+
+@command("validate")
+def cmd_validate(args: argparse.Namespace) -> int:
+    _warn_broken()
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            experiment = load_experiment(path)
+        except ExperimentError as exc:
+            for line in exc.lines():
+                _err(line)
+            status = EXIT_USAGE
+            continue
+        print(f"{path}: ok ({len(experiment.stages)} stage(s): {', '.join(s.name for s in experiment.stages)})")
+    return status
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    from lead_framework.runner import RunError, run_experiment
+
+    _warn_broken()
+    experiments = []
+    for path in args.files:  # validate everything first: a typo in file 3 should not wait for file 1 to finish
+        try:
+            experiments.append(load_experiment(path))
+        except ExperimentError as exc:
+            for line in exc.lines():
+                _err(line)
+            return EXIT_USAGE
+    for experiment in experiments:
+        try:
+            run_experiment(experiment, force=args.force)
+        except RunError as exc:
+            _err(f"error: {exc}")
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            _err(f"interrupted; run `leadfw run {' '.join(args.files)}` again to resume")
+            return 130
+    return EXIT_OK
+
+
+@command("plugins")
+def cmd_plugins(args: argparse.Namespace) -> int:
+    infos = sorted(get_plugins().infos.values(), key=lambda info: info.name)
+    if args.json:
+        print(json.dumps([info.to_dict() for info in infos], indent=2))
+        return EXIT_OK
+    if not infos:
+        print("no plugins installed (install one, e.g. `pip install -e plugins/lead_sim`)")
+    for info in infos:
+        print(f"{info.name} ({info.distribution} {info.version}): {info.status}")
+        if info.error:
+            print(f"  error: {info.error}")
+        for kind, names in sorted(info.components.items()):
+            print(f"  {kind}: {', '.join(sorted(names))}")
+    return EXIT_OK
+
+
+@command("plugin new")
+def cmd_plugin_new(args: argparse.Namespace) -> int:
+    from lead_framework.scaffold import ScaffoldError, new_plugin
+
+    try:
+        folder = new_plugin(args.name, args.kind, Path(args.directory))
+    except ScaffoldError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    print(f"created {folder}; install it with `pip install -e {folder}` and run its tests with `pytest {folder}`")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lead_framework.registry import KINDS
+
+    parser = argparse.ArgumentParser(prog="leadfw", description="LEAD framework: run, validate and inspect driving experiments.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run experiment files one after another (resumes by default)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="run every stage again (old results are moved aside)")
+
+    p = sub.add_parser("validate", help="check experiment files without running them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+
+    p = sub.add_parser("plugins", help="list installed plugins and their components")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("plugin", help="plugin authoring tools")
+    plugin_sub = p.add_subparsers(dest="plugin_command", required=True, metavar="SUBCOMMAND")
+    new = plugin_sub.add_parser("new", help="write a ready plugin folder")
+    new.add_argument("name", help="plugin name, e.g. my_benchmark (distribution lead-my-benchmark)")
+    new.add_argument("--kind", required=True, choices=[kind.removesuffix("s") for kind in KINDS], help="the component kind it provides")
+    new.add_argument("--directory", default=".", help="where to create the folder (default: here)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    name = args.command if args.command != "plugin" else f"plugin {args.plugin_command}"
+    try:
+        return _COMMANDS[name](args)
+    except PluginLoadError as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The run loop: stages in order, resolved config and log in the run folder, resume by default.
+
+A stage is complete when ``<run>/<stage>/stage.json`` says so for the same config and the same
+upstream results; such a stage is skipped. A stage folder that holds results for another config
+(or older upstream results) is moved aside to ``<stage>.stale-N``, never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lead_framework.config import Experiment, unstructure
+from lead_framework.stages import StageContext, StageError, StageOutput
+
+log = logging.getLogger("lead_framework")
+
+STAGE_STATE_FILE = "stage.json"
+RESOLVED_CONFIG_FILE = "resolved.yaml"
+LOG_FILE = "run.log"
+
+
+class RunError(Exception):
+    """A stage failed; the message names it and points at the log."""
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _fingerprint(ctx_config: dict[str, Any], upstream: dict[str, StageOutput]) -> dict[str, Any]:
+    return {"config": ctx_config, "upstream": {name: out.summary.get("finished_at") for name, out in upstream.items()}}
+
+
+def _read_state(stage_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((stage_dir / STAGE_STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _move_aside(stage_dir: Path) -> Path:
+    n = 1
+    while (target := stage_dir.with_name(f"{stage_dir.name}.stale-{n}")).exists():
+        n += 1
+    stage_dir.rename(target)
+    return target
+
+
+def _attach_log_file(run_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(run_dir / LOG_FILE, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    return handler
+
+
+def run_experiment(experiment: Experiment, *, force: bool = False, interactive: bool | None = None, echo=print) -> list[StageOutput]:
+    """Run every stage of ``experiment``; return the outputs of all stages."""
+    from lead_framework.plugins import get_registry
+
+    registry = get_registry()
+    run_dir = experiment.output
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / RESOLVED_CONFIG_FILE).write_text(yaml.safe_dump(experiment.resolved(), sort_keys=False), encoding="utf-8")
+    handler = _attach_log_file(run_dir)
+    outputs: dict[str, StageOutput] = {}
+    try:
+        echo(f"experiment {experiment.name}: {len(experiment.stages)} stage(s), outputs in {run_dir}")
+        for index, spec in enumerate(experiment.stages, start=1):
+            stage_dir = run_dir / spec.name
+            fingerprint = _fingerprint({"kind": spec.kind, **unstructure(spec.config)}, outputs)
+            state = _read_state(stage_dir)
+            if state is not None and not force and state.get("fingerprint") == json.loads(json.dumps(fingerprint, default=str)):
+                if state.get("status") == "complete":
+                    echo(f"[{index}/{len(experiment.stages)}] {spec.name}: complete, skipped (use --force to run it again)")
+                    outputs[spec.name] = StageOutput(spec.kind, spec.name, stage_dir, state.get("summary", {}))
+                    continue
+                echo(f"[{index}/{len(experiment.stages)}] {spec.name}: resuming")
+            elif stage_dir.exists() and (state is not None or force):
+                moved = _move_aside(stage_dir)
+                echo(f"[{index}/{len(experiment.stages)}] {spec.name}: config or inputs changed; old results moved to {moved}")
+            else:
+                echo(f"[{index}/{len(experiment.stages)}] {spec.name} ({spec.kind})")
+            stage_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(stage_dir / STAGE_STATE_FILE, {"status": "running", "fingerprint": fingerprint})
+            ctx = StageContext(experiment, spec, run_dir, stage_dir, dict(outputs), logging.getLogger(f"lead_framework.{spec.name}"), interactive)
+            started = time.time()
+            try:
+                stage = registry.get("stages", spec.kind).create(spec.config)
+                summary = dict(stage.run(ctx) or {})
+            except StageError as exc:
+                write_json_atomic(stage_dir / STAGE_STATE_FILE, {"status": "failed", "fingerprint": fingerprint, "error": str(exc)})
+                raise RunError(f"stage {spec.name!r} ({spec.kind}): {exc}") from exc
+            except Exception as exc:
+                log.exception("stage %s failed", spec.name)
+                write_json_atomic(stage_dir / STAGE_STATE_FILE, {"status": "failed", "fingerprint": fingerprint, "error": repr(exc)})
+                raise RunError(f"stage {spec.name!r} ({spec.kind}) failed: {type(exc).__name__}: {exc} (traceback in {run_dir / LOG_FILE}); run again to resume") from exc
+            summary["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+            summary["duration_s"] = round(time.time() - started, 3)
+            write_json_atomic(stage_dir / STAGE_STATE_FILE, {"status": "complete", "fingerprint": fingerprint, "summary": summary})
+            outputs[spec.name] = StageOutput(spec.kind, spec.name, stage_dir, summary)
+            echo(f"[{index}/{len(experiment.stages)}] {spec.name}: done in {summary['duration_s']:.1f} s")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    return list(outputs.values())

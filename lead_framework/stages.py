@@ -1,0 +1,77 @@
+"""Stages: the steps of an experiment (collect, train, evaluate, export, ...).
+
+A stage kind is a component registered through ``lead_register_stages``; its factory takes the
+stage's config and returns an object with ``run(ctx) -> dict | None``. The returned summary is
+stored with the stage; a stage whose summary exists (and whose config did not change) is skipped
+when the experiment runs again. Long stages should also resume inside themselves (finished
+routes, epochs) using ``ctx.stage_dir``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from lead_framework.config import ComponentSpec, Experiment, StageSpec
+from lead_framework.progress import Progress
+
+
+class StageError(Exception):
+    """A stage cannot run (missing input, bad combination); the message says how to fix it."""
+
+
+@attrs.define
+class StageOutput:
+    """A finished stage as later stages see it."""
+
+    kind: str
+    name: str
+    directory: Path
+    summary: dict[str, Any]
+
+
+@attrs.define
+class StageContext:
+    """Everything a stage needs to run."""
+
+    experiment: Experiment
+    spec: StageSpec
+    run_dir: Path
+    stage_dir: Path
+    previous: dict[str, StageOutput]
+    log: logging.Logger
+    interactive: bool | None = None
+
+    @property
+    def seed(self) -> int:
+        return self.experiment.seed
+
+    @property
+    def world(self) -> ComponentSpec | None:
+        return self.experiment.world
+
+    def require_world(self) -> ComponentSpec:
+        if self.experiment.world is None:
+            raise StageError(f"stage {self.spec.name!r} needs a world; add `world: {{name: leadsim}}` to the experiment")
+        return self.experiment.world
+
+    def progress(self, total: int | None, unit: str = "step") -> Progress:
+        return Progress(total, self.spec.name, unit=unit, interactive=self.interactive)
+
+    def input_from(self, kind: str, reference: str | None = None) -> StageOutput:
+        """The output of an earlier stage: by name, or the latest one of ``kind``."""
+        if reference is not None and reference != "previous":
+            if reference not in self.previous:
+                raise StageError(f"stage {self.spec.name!r}: no earlier stage named {reference!r}; earlier stages: {', '.join(self.previous) or 'none'}")
+            return self.previous[reference]
+        for output in reversed(list(self.previous.values())):
+            if output.kind == kind:
+                return output
+        raise StageError(f"stage {self.spec.name!r} needs the output of an earlier {kind!r} stage; add one before it or give a path")
+
+
+class Stage(Protocol):
+    def run(self, ctx: StageContext) -> dict[str, Any] | None: ...

@@ -1,0 +1,1 @@
+"""Embedded CPU simulator: OpenDRIVE roads via the carla wheel, traffic, sensors, criteria."""

@@ -1,0 +1,3 @@
+"""Registers the embedded simulator's components with the LEAD framework."""
+
+from lead_framework import hookimpl

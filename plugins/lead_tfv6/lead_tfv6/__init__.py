@@ -1,0 +1,1 @@
+"""TransFuser v6: backbones, fusion model, heads, planning decoder, training."""

@@ -1,0 +1,3 @@
+"""Registers TransFuser v6 components with the LEAD framework."""
+
+from lead_framework import hookimpl

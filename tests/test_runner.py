@@ -1,0 +1,74 @@
+"""The run loop: run folder, resolved config, log, resume after a failure, skip complete stages."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from lead_framework.testing import run_leadfw
+
+
+def experiment(tmp_path, fail_at: str = "null", to: int = 4):
+    path = tmp_path / "exp.yaml"
+    marker = tmp_path / "fail-marker"
+    path.write_text(
+        f"name: resume\nseed: 7\noutput: {tmp_path / 'run'}\nstages:\n  - count: {{to: 2}}\n"
+        f"  - count: {{name: second, to: {to}, fail_at: {fail_at}, fail_while: {marker}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_run_writes_outputs_and_resumes_after_failure(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    (tmp_path / "fail-marker").write_text("")
+    first = run_leadfw("run", str(experiment(tmp_path, fail_at="2")), env_extra=env)
+    assert first.returncode == 1
+    assert "stage 'second' (count) failed: RuntimeError: planned failure at 2" in first.stderr
+    assert "Traceback" not in first.stderr
+    run = tmp_path / "run"
+    assert yaml.safe_load((run / "resolved.yaml").read_text())["stages"][1]["count"]["fail_at"] == 2
+    assert "planned failure at 2" in (run / "run.log").read_text()  # the traceback goes to the log
+    assert json.loads((run / "second" / "stage.json").read_text())["status"] == "failed"
+    assert sorted(p.name for p in (run / "second").glob("item_*")) == ["item_0.json", "item_1.json"]
+
+    # The cause goes away (a transient error); the same config resumes: the first stage is
+    # skipped, the second keeps its finished items and does the rest.
+    before = (run / "second" / "item_0.json").stat().st_mtime_ns
+    (tmp_path / "fail-marker").unlink()
+    second_path = experiment(tmp_path, fail_at="2")
+    second = run_leadfw("run", str(second_path), env_extra=env)
+    assert second.returncode == 0, second.stderr
+    assert "count: complete, skipped" in second.stdout
+    assert "second: resuming" in second.stdout
+    assert (run / "second" / "item_0.json").stat().st_mtime_ns == before  # finished work kept
+    assert sorted(p.name for p in (run / "second").glob("item_*")) == [f"item_{i}.json" for i in range(4)]
+    assert "[second] item 4/4" in second.stdout  # one plain line per step when not on a terminal
+
+    third = run_leadfw("run", str(second_path), env_extra=env)
+    assert third.returncode == 0 and third.stdout.count("complete, skipped") == 2
+
+
+def test_changed_config_moves_old_results_aside(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    assert run_leadfw("run", str(experiment(tmp_path, to=3)), env_extra=env).returncode == 0
+    changed = run_leadfw("run", str(experiment(tmp_path, to=5)), env_extra=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "config or inputs changed" in changed.stdout
+    assert len(list((tmp_path / "run" / "second.stale-1").glob("item_*"))) == 3
+    assert len(list((tmp_path / "run" / "second").glob("item_*"))) == 5
+
+
+def test_several_files_run_in_order_and_bad_file_stops_before_running(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    good = tmp_path / "a.yaml"
+    good.write_text(f"name: a\noutput: {tmp_path / 'a'}\nstages:\n  - count: {{to: 1}}\n")
+    other = tmp_path / "b.yaml"
+    other.write_text(f"name: b\noutput: {tmp_path / 'b'}\nstages:\n  - count: {{to: 1}}\n")
+    result = run_leadfw("run", str(good), str(other), env_extra=env)
+    assert result.returncode == 0 and (tmp_path / "a" / "count" / "item_0.json").exists() and (tmp_path / "b" / "count" / "item_0.json").exists()
+    bad = tmp_path / "c.yaml"
+    bad.write_text("name: c\nstages:\n  - count: {to: -1}\n")
+    result = run_leadfw("run", str(good), str(bad), env_extra=env)
+    assert result.returncode == 2 and "$.stages[0].count.to: must be > 0" in result.stderr
