@@ -106,7 +106,7 @@ def cmd_plugin_new(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lead_framework.registry import KINDS
+    from lead_framework.scaffold import TEMPLATES
 
     parser = argparse.ArgumentParser(prog="leadfw", description="LEAD framework: run, validate and inspect driving experiments.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugin_sub = p.add_subparsers(dest="plugin_command", required=True, metavar="SUBCOMMAND")
     new = plugin_sub.add_parser("new", help="write a ready plugin folder")
     new.add_argument("name", help="plugin name, e.g. my_benchmark (distribution lead-my-benchmark)")
-    new.add_argument("--kind", required=True, choices=[kind.removesuffix("s") for kind in KINDS], help="the component kind it provides")
+    new.add_argument("--kind", required=True, choices=sorted(TEMPLATES), help="the component kind it provides")
     new.add_argument("--directory", default=".", help="where to create the folder (default: here)")
     return parser
 

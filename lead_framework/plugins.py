@@ -60,6 +60,12 @@ class PluginSet:
         self.infos: dict[str, PluginInfo] = {}
 
     # -- loading -----------------------------------------------------------------------------
+    def load_builtin(self) -> None:
+        """The core's own components (stages such as ``evaluate``), as plugin ``core``."""
+        from lead_framework import __version__, builtin
+
+        self.add_plugin(builtin, name="core", distribution="lead-framework", version=__version__)
+
     def load_entry_points(self) -> None:
         allow, block = _env_list("LEADFW_PLUGINS"), _env_list("LEADFW_DISABLE_PLUGINS")
         for ep in sorted(importlib.metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -142,6 +148,7 @@ def get_plugins(refresh: bool = False) -> PluginSet:
     global _PLUGINS
     if _PLUGINS is None or refresh:
         plugins = PluginSet()
+        plugins.load_builtin()
         plugins.load_entry_points()
         _PLUGINS = plugins
     return _PLUGINS

@@ -75,3 +75,21 @@ class StageContext:
 
 class Stage(Protocol):
     def run(self, ctx: StageContext) -> dict[str, Any] | None: ...
+
+
+def resolve_stage_inputs(spec: ComponentSpec, ctx: StageContext) -> ComponentSpec:
+    """Replace config fields that refer to earlier stages by those stages' folders.
+
+    A component's config field declares ``metadata={"stage_input": "<kind>"}``; the YAML value
+    ``previous`` (the latest stage of that kind) or a stage name becomes that stage's directory.
+    Other values are kept (a path given by the user).
+    """
+    changes = {}
+    for field in attrs.fields(type(spec.config)):
+        kind = field.metadata.get("stage_input")
+        value = getattr(spec.config, field.name)
+        if kind and isinstance(value, str) and (value == "previous" or value in ctx.previous):
+            changes[field.name] = str(ctx.input_from(kind, value).directory)
+    if not changes:
+        return spec
+    return ComponentSpec(spec.kind, spec.name, attrs.evolve(spec.config, **changes))

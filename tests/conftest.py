@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,7 @@ def plugin_path(tmp_path, monkeypatch):
     plugins_module.set_plugins(None)
 
 
-TOY_SOURCE = (__import__("pathlib").Path(__file__).with_name("toy_plugin.py")).read_text(encoding="utf-8")
+TOY_SOURCE = Path(__file__).with_name("toy_plugin.py").read_text(encoding="utf-8")
 
 
 @pytest.fixture

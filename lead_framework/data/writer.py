@@ -121,18 +121,17 @@ class _ShardPart:
         self.samples += 1
         self.payload_bytes += payload_bytes
 
-    def close(self) -> None:
+    def close(self, *, durable: bool = True) -> None:
         if not self.closed:
             self.tar.close()
             self.file.flush()
-            os.fsync(self.file.fileno())
+            if durable:
+                os.fsync(self.file.fileno())
             self.file.close()
             self.closed = True
 
     def discard(self) -> None:
-        if not self.closed:
-            self.file.close()
-            self.closed = True
+        self.close(durable=False)
         self.path.unlink(missing_ok=True)
 
 

@@ -129,11 +129,15 @@ def build_grid_town(spec: GridSpec) -> TownDef:
         polyline = _bent_polyline(pts, chain, spec.bends)
         polyline[0] = _move_towards(polyline[0], polyline[1], junction_half[chain[0]])
         polyline[-1] = _move_towards(polyline[-1], polyline[-2], junction_half[chain[-1]])
-        segments = rounded_polyline(polyline, spec.corner_radius)
         side = lane_stack(lanes, spec.lane_width, parking=parking)
-        road = builder.add_road(segments, side, [*side], speed_kmh=50.0 if lanes > 1 else 40.0)
-        for node, at_end in ((chain[0], False), (chain[-1], True)):
-            arm = Arm(road, at_end)
+        roads = [
+            builder.add_road(rounded_polyline(part, spec.corner_radius), side, [*side],
+                             speed_kmh=50.0 if lanes > 1 else 40.0)
+            for part in _split_loop(polyline, closed=chain[0] == chain[-1])
+        ]
+        if len(roads) == 2:
+            builder.link_roads(roads[0], roads[1], [(k, k) for k in range(-len(side), len(side) + 1) if k])
+        for node, arm in ((chain[0], Arm(roads[0], False)), (chain[-1], Arm(roads[-1], True))):
             x, y, _ = arm.mouth
             cx, cy = point[node]
             arms[node].append((math.atan2(y - cy, x - cx), arm))
@@ -164,6 +168,22 @@ def _junction_controls(nodes, arms, rng, signal_share: float) -> dict[Node, str]
     if three_way:
         controls[three_way[0]] = "stop"
     return controls
+
+
+def _split_loop(polyline: list[tuple[float, float]], closed: bool) -> list[list[tuple[float, float]]]:
+    """A street that leaves and re-enters the same junction, cut in two in its longest straight leg.
+
+    The ``carla`` parser cannot tell which end of a road meets a junction when both ends meet the
+    same one, so such a street becomes two roads joined end to start.
+    """
+    if not closed:
+        return [polyline]
+    legs = [math.dist(polyline[i], polyline[i + 1]) for i in range(len(polyline) - 1)]
+    inner = range(1, len(legs) - 1) if len(legs) > 2 else range(len(legs))
+    cut = max(inner, key=lambda i: legs[i])
+    (x0, y0), (x1, y1) = polyline[cut], polyline[cut + 1]
+    middle = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+    return [polyline[: cut + 1] + [middle], [middle] + polyline[cut + 1:]]
 
 
 def _move_towards(a: tuple[float, float], b: tuple[float, float], dist: float) -> tuple[float, float]:

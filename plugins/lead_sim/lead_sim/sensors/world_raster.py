@@ -163,6 +163,8 @@ def build_ground_raster(town: carla.Map, resolution: float | None = None) -> Gro
         transform = waypoint.transform
         loc, yaw = transform.location, math.radians(transform.rotation.yaw)
         polygons[Ground.ROAD].append(_quad(loc.x, loc.y, yaw, WAYPOINT_STEP_M * 1.3, waypoint.lane_width + 0.05))
+        if waypoint.is_junction:  # junction lanes overlap; their markings and side lanes are not painted
+            continue
         for cls, quad in _marking_quads(waypoint, yaw, loc):
             polygons[cls].append(quad)
         for side in _side_lanes(waypoint):
@@ -184,8 +186,10 @@ def build_ground_raster(town: carla.Map, resolution: float | None = None) -> Gro
     for cls in (Ground.SHOULDER, Ground.PARKING, Ground.SIDEWALK, Ground.ROAD, Ground.CROSSWALK,
                 Ground.MARKING_WHITE, Ground.MARKING_YELLOW, Ground.STOP_LINE):
         if polygons[cls]:
-            pts = [np.round((p - lo) / resolution * (1 << shift)).astype(np.int32) for p in polygons[cls]]
-            cv2.fillPoly(classes, pts, int(cls), lineType=cv2.LINE_8, shift=shift)
+            # One call per polygon: fillPoly would cancel the overlaps of consecutive quads (even-odd rule).
+            for polygon in polygons[cls]:
+                pts = np.round((polygon - lo) / resolution * (1 << shift)).astype(np.int32)
+                cv2.fillConvexPoly(classes, pts, int(cls), lineType=cv2.LINE_8, shift=shift)
     return GroundRaster(classes=classes, x0=float(lo[0]), y0=float(lo[1]), resolution=float(resolution))
 
 

@@ -24,36 +24,15 @@ STOP_SIGN_TYPE = "206"
 
 
 @attrs.define
-class LaneGraph:
-    """All driving lanes of a town as concatenated polylines.
-
-    Per point: ``points`` (P, 3) and ``yaws`` (P,). Per lane: ``offset`` (first point index),
-    ``count`` (points), ``spacing`` (metres between points), ``length``, ``is_junction``,
-    ``junction_id`` (-1 outside junctions), ``width``, ``road_id``, ``lane_id``, ``successors``,
-    ``light_landmark``/``stop_landmark`` (landmark id governing the lane's end, or ``""``) and
-    ``conflicts`` (for junction lanes: the junction lanes that cross or merge into it).
-    """
+class PolylineSet:
+    """Polylines concatenated in one array: ``points`` (P, 3); per line ``offset`` (first point
+    index), ``count`` (points), ``spacing`` (metres between points) and ``length``."""
 
     points: np.ndarray
-    yaws: np.ndarray
     offset: np.ndarray
     count: np.ndarray
     spacing: np.ndarray
     length: np.ndarray
-    is_junction: np.ndarray
-    junction_id: np.ndarray
-    width: np.ndarray
-    road_id: np.ndarray
-    lane_id: np.ndarray
-    successors: list[list[int]]
-    light_landmark: list[str]
-    stop_landmark: list[str]
-    conflicts: list[frozenset[int]]
-    start_waypoints: list[carla.Waypoint]
-
-    @property
-    def num_lanes(self) -> int:
-        return int(self.offset.shape[0])
 
     def lane_points(self, lane: int) -> np.ndarray:
         start = int(self.offset[lane])
@@ -70,12 +49,67 @@ class LaneGraph:
         d = self.points[base + 1, :2] - self.points[base, :2]
         return pos, np.arctan2(d[:, 1], d[:, 0])
 
-    def nearest_lane_point(self, xy: np.ndarray) -> tuple[int, float, float]:
-        """(lane, s, distance) of the lane point nearest to ``xy`` (a scan; not for per-tick use)."""
+    def nearest_point(self, xy: np.ndarray) -> tuple[int, float, float]:
+        """(line, s, distance) of the point nearest to ``xy`` (a scan; not for per-tick use)."""
         d2 = np.sum((self.points[:, :2] - xy[:2]) ** 2, axis=1)
         k = int(np.argmin(d2))
         lane = int(np.searchsorted(self.offset, k, side="right") - 1)
         return lane, float((k - self.offset[lane]) * self.spacing[lane]), math.sqrt(float(d2[k]))
+
+
+def polylines_from(lines: list[np.ndarray]) -> PolylineSet:
+    """Resample each polyline (n_i, 3) uniformly at <= 1 m and concatenate them."""
+    resampled = [_resample(line) for line in lines]
+    counts = np.array([pts.shape[0] for pts, _ in resampled], dtype=np.int64)
+    lengths = np.array([length for _, length in resampled])
+    return PolylineSet(
+        points=np.concatenate([pts for pts, _ in resampled]),
+        offset=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64),
+        count=counts,
+        spacing=np.maximum(lengths / (counts - 1), 1e-3),
+        length=lengths,
+    )
+
+
+def _resample(raw: np.ndarray) -> tuple[np.ndarray, float]:
+    keep = np.concatenate([[True], np.linalg.norm(np.diff(raw[:, :2], axis=0), axis=1) > 1e-3])
+    raw = raw[keep]
+    if raw.shape[0] < 2:
+        raw = np.vstack([raw[:1], raw[:1] + [0.1, 0.0, 0.0]])
+    cumulative = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(raw[:, :2], axis=0), axis=1))])
+    length = float(cumulative[-1])
+    n = max(2, int(math.ceil(length)) + 1)
+    s = np.linspace(0.0, length, n)
+    return np.stack([np.interp(s, cumulative, raw[:, k]) for k in range(3)], axis=1), length
+
+
+@attrs.define
+class LaneGraph(PolylineSet):
+    """All driving lanes of a town as a :class:`PolylineSet` plus lane attributes.
+
+    Per point: ``yaws`` (P,). Per lane: ``is_junction``,
+    ``junction_id`` (-1 outside junctions), ``width``, ``road_id``, ``lane_id``, ``successors``,
+    ``light_landmark``/``stop_landmark`` (landmark id governing the lane's end, or ``""``) and
+    ``conflicts`` (for junction lanes: the junction lanes that cross or merge into it).
+    """
+
+    yaws: np.ndarray
+    is_junction: np.ndarray
+    junction_id: np.ndarray
+    width: np.ndarray
+    road_id: np.ndarray
+    lane_id: np.ndarray
+    successors: list[list[int]]
+    light_landmark: list[str]
+    stop_landmark: list[str]
+    conflicts: list[frozenset[int]]
+    start_waypoints: list[carla.Waypoint]
+    #: Lanes without successors (traffic reaching their end is respawned).
+    dead_end: np.ndarray
+
+    @property
+    def num_lanes(self) -> int:
+        return int(self.offset.shape[0])
 
     def incoming_lanes(self) -> np.ndarray:
         """Lanes outside junctions whose successors enter a junction."""
@@ -89,36 +123,30 @@ class LaneGraph:
         )
 
 
-_CACHE: dict[str, LaneGraph] = {}
+#: id(map) -> (map, graph); holding the map keeps its id unique while cached.
+_CACHE: dict[int, tuple[carla.Map, LaneGraph]] = {}
 
 
 def lane_graph_for(town_map: carla.Map) -> LaneGraph:
-    """The (cached) lane graph of a town; building Town10HD takes ~0.1 s."""
-    key = f"{town_map.name}:{len(town_map.to_opendrive())}"
-    graph = _CACHE.get(key)
-    if graph is None:
-        graph = build_lane_graph(town_map)
-        _CACHE[key] = graph
-    return graph
+    """The lane graph of a town, built once per ``carla.Map`` object (Town10HD: ~0.15 s)."""
+    cached = _CACHE.get(id(town_map))
+    if cached is None:
+        cached = (town_map, build_lane_graph(town_map))
+        _CACHE[id(town_map)] = cached
+    return cached[1]
 
 
-def _sample_lane(start: carla.Waypoint, end: carla.Waypoint) -> tuple[np.ndarray, np.ndarray]:
+def _sample_lane(start: carla.Waypoint, end: carla.Waypoint) -> np.ndarray:
     waypoints = [start, *start.next_until_lane_end(1.0)]
     xyz = [(w.transform.location.x, w.transform.location.y, w.transform.location.z) for w in waypoints]
     end_loc = end.transform.location
     if math.dist(xyz[-1], (end_loc.x, end_loc.y, end_loc.z)) > 0.05:
         xyz.append((end_loc.x, end_loc.y, end_loc.z))
     raw = np.asarray(xyz, dtype=np.float64)
-    keep = np.concatenate([[True], np.linalg.norm(np.diff(raw[:, :2], axis=0), axis=1) > 1e-3])
-    raw = raw[keep]
-    if raw.shape[0] < 2:
+    if raw.shape[0] < 2 or np.linalg.norm(raw[-1, :2] - raw[0, :2]) < 1e-3:
         yaw = math.radians(start.transform.rotation.yaw)
         raw = np.vstack([raw[:1], raw[:1] + [0.1 * math.cos(yaw), 0.1 * math.sin(yaw), 0.0]])
-    cumulative = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(raw[:, :2], axis=0), axis=1))])
-    length = float(cumulative[-1])
-    n = max(2, int(math.ceil(length)) + 1)
-    s = np.linspace(0.0, length, n)
-    return np.stack([np.interp(s, cumulative, raw[:, k]) for k in range(3)], axis=1), np.array(length)
+    return raw
 
 
 def _landmark_before_end(start: carla.Waypoint, length: float, kind: str) -> str:
@@ -135,12 +163,8 @@ def _landmark_before_end(start: carla.Waypoint, length: float, kind: str) -> str
 
 def build_lane_graph(town_map: carla.Map) -> LaneGraph:
     topology = town_map.get_topology()
-    samples = [_sample_lane(a, b) for a, b in topology]
-    counts = np.array([pts.shape[0] for pts, _ in samples], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    points = np.concatenate([pts for pts, _ in samples])
-    lengths = np.array([float(length) for _, length in samples])
-    spacing = np.maximum(lengths / (counts - 1), 1e-3)
+    lines = polylines_from([_sample_lane(a, b) for a, b in topology])
+    points, offsets, counts, lengths, spacing = lines.points, lines.offset, lines.count, lines.length, lines.spacing
     diffs = np.diff(points[:, :2], axis=0, append=points[-1:, :2])
     yaws = np.arctan2(diffs[:, 1], diffs[:, 0])
     last = offsets + counts - 1
@@ -179,6 +203,7 @@ def build_lane_graph(town_map: carla.Map) -> LaneGraph:
         stop_landmark=stops,
         conflicts=[],
         start_waypoints=[a for a, _ in topology],
+        dead_end=np.array([not options for options in successors]),
     )
     graph.conflicts = _junction_conflicts(graph)
     return graph

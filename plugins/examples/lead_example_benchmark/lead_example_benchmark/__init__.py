@@ -1,0 +1,1 @@
+"""Example Benchmark: a LEAD framework plugin."""

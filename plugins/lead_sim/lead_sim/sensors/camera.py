@@ -1,0 +1,233 @@
+"""Pinhole cameras rendered on the CPU: RGB, semantic and depth images in CARLA's BGRA layouts.
+
+The ground is one ``cv2.warpPerspective`` of the town's ground raster (a homography maps the flat ground
+plane at the ego's height into the image) followed by colour look-ups; boxes are painted far to near with
+back faces culled, one flat-shaded polygon per visible face (clipped at the near plane). Cameras sharing a
+pose and intrinsics share one :class:`CameraView`, so label cameras cost little on top of the RGB camera.
+
+Depth is exact per pixel for planes: the inverse depth of a plane is affine in the pixel coordinates, so a
+face-id image plus three coefficients per face give the depth of every pixel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import cv2
+import numpy as np
+
+from lead_framework.sensors import Pose
+from lead_sim.sensors.frame import FrameContext
+from lead_sim.sensors.tags import GROUND_TO_TAG, CarlaTag, Ground
+from lead_sim.sensors.transforms import invert_rigid, pose_matrix
+from lead_sim.sensors.weather import Look
+
+NEAR_M = 0.05
+FAR_M = 1000.0  # CARLA's depth camera range
+CROP_M = 150.0  # ground raster taken around the camera
+MAX_BOX_DISTANCE_M = 150.0
+SHIFT = 4  # fixed-point bits for polygon vertices
+#: Faces of a box as corner indices (see Solids.corners) with their outward axis and sign.
+FACES = np.array([[4, 6, 7, 5], [0, 2, 3, 1], [2, 6, 7, 3], [0, 4, 5, 1], [1, 5, 7, 3], [0, 4, 6, 2]])
+FACE_AXIS = np.array([0, 0, 1, 1, 2, 2])
+FACE_SIGN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+PRODUCTS = frozenset({"rgb", "semantic", "depth", "ids"})
+
+
+@attrs.define
+class CameraImages:
+    """What one view rendered this tick (None for products not asked for)."""
+
+    rgb: np.ndarray | None = None
+    semantic: np.ndarray | None = None
+    depth: np.ndarray | None = None
+    face_ids: np.ndarray | None = None  # (H, W) uint16, 0 = ground or sky, k = face k-1 of the drawn list
+    face_solid: np.ndarray | None = None  # (faces,) solid index of each drawn face
+
+
+def _clip_near(polygon: np.ndarray) -> np.ndarray:
+    """Sutherland-Hodgman clip of a camera-frame polygon (K, 3) against x >= NEAR_M."""
+    out = []
+    for i in range(len(polygon)):
+        a, b = polygon[i], polygon[(i + 1) % len(polygon)]
+        a_in, b_in = a[0] >= NEAR_M, b[0] >= NEAR_M
+        if a_in:
+            out.append(a)
+        if a_in != b_in:
+            t = (NEAR_M - a[0]) / (b[0] - a[0])
+            out.append(a + t * (b - a))
+    return np.array(out).reshape(-1, 3)
+
+
+class CameraView:
+    """A pinhole camera mounted on the ego; renders any subset of :data:`PRODUCTS`."""
+
+    def __init__(self, pose: Pose, width: int, height: int, fov_deg: float):
+        self.width, self.height = width, height
+        self.focal = width / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
+        self.cx, self.cy = width / 2.0, height / 2.0
+        self.mount = pose_matrix(pose)
+        # Image projection of camera coordinates (x forward, y right, z up): [u x, v x, x].
+        self.project = np.array([[self.cx, self.focal, 0.0], [self.cy, 0.0, -self.focal], [1.0, 0.0, 0.0]])
+        u, v = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
+        rays = np.stack([np.ones_like(u), (u - self.cx) / self.focal, -(v - self.cy) / self.focal], axis=-1)
+        up_in_camera = self.mount[:3, :3].T @ np.array([0.0, 0.0, 1.0])
+        # Ground plane (ego level) in camera coordinates: up . p = -height of the camera.
+        self.ground_coeffs = self._plane_coeffs(up_in_camera, -pose.z)
+        inv_ground = rays @ up_in_camera / -pose.z
+        self.sky = inv_ground <= 1.0 / FAR_M
+        self.ground_depth = np.where(self.sky, FAR_M, 1.0 / np.maximum(inv_ground, 1.0 / FAR_M))
+        ray_z = (rays / np.linalg.norm(rays, axis=-1, keepdims=True)) @ up_in_camera
+        self.sky_height = np.clip(np.arcsin(np.clip(ray_z, -1, 1)) / (math.pi / 4), 0.0, 1.0)
+        self.u, self.v = u.astype(np.float32), v.astype(np.float32)
+        self._background: dict[Look, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _plane_coeffs(self, normal: np.ndarray, offset: float) -> np.ndarray:
+        """(a, b, c) with inverse depth = a*u + b*v + c for the plane normal . p = offset (camera frame)."""
+        nx, ny, nz = normal
+        a = ny / self.focal / offset
+        b = -nz / self.focal / offset
+        c = (nx - ny * self.cx / self.focal + nz * self.cy / self.focal) / offset
+        return np.array([a, b, c])
+
+    # ---- ground -------------------------------------------------------------------------------------------
+    def _ground_classes(self, ctx: FrameContext, camera_from_world: np.ndarray) -> np.ndarray:
+        raster = ctx.raster
+        sensor_world = invert_rigid(camera_from_world)[:3, 3]
+        ground_z = ctx.ego_matrix[2, 3]
+        rows, cols = raster.classes.shape
+        c0 = int(np.clip((sensor_world[0] - CROP_M - raster.x0) / raster.resolution, 0, cols))
+        c1 = int(np.clip((sensor_world[0] + CROP_M - raster.x0) / raster.resolution, 0, cols))
+        r0 = int(np.clip((sensor_world[1] - CROP_M - raster.y0) / raster.resolution, 0, rows))
+        r1 = int(np.clip((sensor_world[1] + CROP_M - raster.y0) / raster.resolution, 0, rows))
+        if c1 <= c0 or r1 <= r0:
+            return np.full((self.height, self.width), Ground.TERRAIN, np.uint8)
+        res = raster.resolution
+        cell_to_world = np.array(
+            [[res, 0.0, raster.x0 + c0 * res], [0.0, res, raster.y0 + r0 * res], [0.0, 0.0, ground_z], [0.0, 0.0, 1.0]]
+        )
+        homography = self.project @ camera_from_world[:3, :] @ cell_to_world
+        return cv2.warpPerspective(
+            raster.classes[r0:r1, c0:c1], homography, (self.width, self.height), flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN),
+        )
+
+    def _backdrop(self, look: Look) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per weather: blend weights of the ground colour and of the backdrop (fog or sky colour)."""
+        key = look  # hashed by identity; looks are cached per weather
+        if key not in self._background:
+            fog = np.where(self.sky, 1.0, look.fog_weight(self.ground_depth))
+            sky = look.sky_horizon * (1 - self.sky_height[..., None]) + look.sky_top * self.sky_height[..., None]
+            backdrop = np.where(self.sky[..., None], sky, look.fog_bgr).astype(np.uint8)
+            self._background[key] = ((1.0 - fog).astype(np.float32), fog.astype(np.float32), backdrop)
+        return self._background[key]
+
+    # ---- boxes --------------------------------------------------------------------------------------------
+    def _visible_faces(self, ctx: FrameContext, camera_from_world: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+        """(solid, face, camera-frame polygon) of faces that face the camera, far to near."""
+        solids = ctx.solids
+        if not len(solids):
+            return []
+        rot, trans = camera_from_world[:3, :3], camera_from_world[:3, 3]
+        corners = ctx.solid_corners @ rot.T + trans  # (M, 8, 3)
+        centers = solids.center @ rot.T + trans
+        distance = np.linalg.norm(centers, axis=1)
+        x = corners[..., 0]
+        ahead = x > NEAR_M
+        safe_x = np.where(ahead, x, 1.0)
+        u = self.cx + self.focal * corners[..., 1] / safe_x
+        v = self.cy - self.focal * corners[..., 2] / safe_x
+        all_ahead = ahead.all(axis=1)
+        outside = all_ahead & (((u < 0).all(1)) | ((u >= self.width).all(1)) | ((v < 0).all(1)) | ((v >= self.height).all(1)))
+        keep = ahead.any(axis=1) & ~outside & (distance < MAX_BOX_DISTANCE_M)
+        normals = np.einsum("ij,mjk->mki", rot, solids.rotation)  # (M, 3 axes, 3) camera-frame axes
+        faces = []
+        for m in np.flatnonzero(keep)[np.argsort(-distance[keep])]:
+            for f in range(6):
+                normal = normals[m, FACE_AXIS[f]] * FACE_SIGN[f]
+                polygon = corners[m, FACES[f]]
+                if normal @ polygon.mean(axis=0) >= 0.0:  # back face
+                    continue
+                if not ahead[m, FACES[f]].all():
+                    polygon = _clip_near(polygon)
+                    if len(polygon) < 3:
+                        continue
+                faces.append((int(m), f, polygon))
+        return faces
+
+    def _pixels(self, polygon: np.ndarray) -> np.ndarray:
+        uv = np.stack([self.cx + self.focal * polygon[:, 1] / polygon[:, 0], self.cy - self.focal * polygon[:, 2] / polygon[:, 0]], 1)
+        return np.round(uv * (1 << SHIFT)).astype(np.int32)
+
+    # ---- render -------------------------------------------------------------------------------------------
+    def render(self, ctx: FrameContext, look: Look, products: frozenset[str]) -> CameraImages:
+        camera_from_world = invert_rigid(ctx.ego_matrix @ self.mount)
+        ground = self._ground_classes(ctx, camera_from_world)
+        faces = self._visible_faces(ctx, camera_from_world)
+        polygons = [self._pixels(polygon) for _, _, polygon in faces]
+        out = CameraImages()
+        solids = ctx.solids
+        if "rgb" in products:
+            out.rgb = self._rgb(ground, faces, polygons, ctx, camera_from_world, look)
+        if "semantic" in products:
+            tags = cv2.LUT(ground, GROUND_TO_TAG)
+            tags[self.sky] = CarlaTag.SKY
+            for (m, _, _), pts in zip(faces, polygons):
+                cv2.fillConvexPoly(tags, pts, int(solids.tag[m]), cv2.LINE_8, SHIFT)
+            out.semantic = np.zeros((self.height, self.width, 4), np.uint8)
+            out.semantic[..., 2] = tags
+            out.semantic[..., 3] = 255
+        if products & {"depth", "ids"}:
+            ids = np.zeros((self.height, self.width), np.uint16)
+            for k, pts in enumerate(polygons):
+                cv2.fillConvexPoly(ids, pts, k + 1, cv2.LINE_8, SHIFT)
+            out.face_ids = ids
+            out.face_solid = np.array([m for m, _, _ in faces], dtype=np.int64)
+            if "depth" in products:
+                out.depth = encode_depth(self._depth(ids, faces, camera_from_world, ctx))
+        return out
+
+    def _rgb(self, ground, faces, polygons, ctx: FrameContext, camera_from_world, look: Look) -> np.ndarray:
+        keep_w, fog_w, backdrop = self._backdrop(look)
+        colour = cv2.LUT(cv2.merge([ground, ground, ground]), look.ground_bgr)
+        image = cv2.blendLinear(colour, backdrop, keep_w, fog_w)
+        solids = ctx.solids
+        for (m, f, polygon), pts in zip(faces, polygons):
+            world_normal = solids.rotation[m][:, FACE_AXIS[f]] * FACE_SIGN[f]
+            shade = look.ambient + (1.0 - look.ambient) * max(0.0, float(world_normal @ look.sun_direction))
+            fog = float(look.fog_weight(np.linalg.norm(polygon.mean(axis=0))))
+            bgr = look.tone(solids.bgr[m] * shade) * (1.0 - fog) + look.fog_bgr * fog
+            cv2.fillConvexPoly(image, pts, tuple(float(c) for c in np.clip(bgr, 0, 255)), cv2.LINE_8, SHIFT)
+        return cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+
+    def _depth(self, ids: np.ndarray, faces, camera_from_world: np.ndarray, ctx: FrameContext) -> np.ndarray:
+        """Metric depth (distance along the optical axis) per pixel."""
+        coeffs = np.empty((len(faces) + 1, 3))
+        coeffs[0] = self.ground_coeffs
+        solids = ctx.solids
+        rot = camera_from_world[:3, :3]
+        for k, (m, f, polygon) in enumerate(faces, start=1):
+            normal = rot @ solids.rotation[m][:, FACE_AXIS[f]] * FACE_SIGN[f]
+            coeffs[k] = self._plane_coeffs(normal, float(normal @ polygon[0]))
+        coeffs = coeffs.astype(np.float32)
+        inverse = coeffs[ids, 0] * self.u + coeffs[ids, 1] * self.v + coeffs[ids, 2]
+        return np.where(inverse > 1.0 / FAR_M, 1.0 / np.maximum(inverse, 1.0 / FAR_M), FAR_M).astype(np.float32)
+
+
+def encode_depth(depth_m: np.ndarray) -> np.ndarray:
+    """CARLA's depth encoding: normalized = (R + G*256 + B*256^2) / (256^3 - 1), depth = 1000 m * normalized."""
+    value = np.round(np.clip(depth_m / FAR_M, 0.0, 1.0) * (256**3 - 1)).astype(np.uint32)
+    out = np.empty(depth_m.shape + (4,), np.uint8)
+    out[..., 2] = value & 0xFF
+    out[..., 1] = (value >> 8) & 0xFF
+    out[..., 0] = (value >> 16) & 0xFF
+    out[..., 3] = 255
+    return out
+
+
+def decode_depth(bgra: np.ndarray) -> np.ndarray:
+    """Metres from a CARLA depth image (BGRA)."""
+    image = bgra.astype(np.float64)
+    normalized = (image[..., 2] + image[..., 1] * 256.0 + image[..., 0] * 256.0**2) / (256.0**3 - 1)
+    return normalized * FAR_M

@@ -1,0 +1,139 @@
+"""The oriented boxes that cameras, LiDAR and radar see in one scene.
+
+Actors (except the ego) become one box each; a bicycle becomes a bicycle box with a rider box on top.
+Traffic lights and stop signs become a pole plus a head (light housing or sign plate) standing on the
+ego's ground height (the embedded world's ground is flat around the ego).
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from lead_sim.scene import EGO_INDEX, ActorKind, LightState, Scene
+from lead_sim.sensors.tags import CarlaTag
+from lead_sim.sensors.transforms import yaw_matrix
+
+#: Body colours (BGR) that vehicles take by actor id.
+VEHICLE_BGR = np.array(
+    [(40, 40, 180), (180, 180, 180), (30, 30, 30), (150, 90, 30), (220, 220, 220), (40, 120, 40), (20, 150, 200),
+     (110, 60, 120), (90, 90, 90), (160, 130, 90)],
+    dtype=np.uint8,
+)
+_ACTOR_TAG = {
+    ActorKind.VEHICLE: CarlaTag.CAR,
+    ActorKind.WALKER: CarlaTag.PEDESTRIAN,
+    ActorKind.BICYCLE: CarlaTag.BICYCLE,
+    ActorKind.OBSTACLE: CarlaTag.STATIC,
+    ActorKind.PARKED_VEHICLE: CarlaTag.CAR,
+    ActorKind.EMERGENCY_VEHICLE: CarlaTag.CAR,
+}
+_BLUEPRINT_TAGS = (("truck", CarlaTag.TRUCK), ("bus", CarlaTag.BUS), ("ambulance", CarlaTag.TRUCK),
+                   ("firetruck", CarlaTag.TRUCK), ("motorcycle", CarlaTag.MOTORCYCLE),
+                   ("harley", CarlaTag.MOTORCYCLE), ("kawasaki", CarlaTag.MOTORCYCLE),
+                   ("yamaha", CarlaTag.MOTORCYCLE), ("vespa", CarlaTag.MOTORCYCLE))
+_LIGHT_BGR = {LightState.RED: (30, 30, 255), LightState.YELLOW: (30, 220, 255), LightState.GREEN: (60, 255, 60),
+              LightState.OFF: (40, 40, 40)}
+RIDER_SPLIT = 0.55  # share of a bicycle's height that is the bicycle; the rest is the rider
+POLE_HALF_WIDTH_M = 0.1
+LIGHT_HEAD_EXTENT = (0.25, 0.25, 0.5)  # half sizes; the head sits at 3.5 m
+SIGN_PLATE_EXTENT = (0.05, 0.4, 0.4)  # half sizes; the plate sits at 2.1 m
+
+
+@attrs.define
+class Solids:
+    """Struct of arrays of oriented boxes (M rows)."""
+
+    center: np.ndarray  # (M, 3) world
+    rotation: np.ndarray  # (M, 3, 3) box-to-world
+    extent: np.ndarray  # (M, 3) half sizes
+    tag: np.ndarray  # (M,) CARLA tag
+    bgr: np.ndarray  # (M, 3) base colour
+    object_id: np.ndarray  # (M,) actor / light / sign id
+    actor_row: np.ndarray  # (M,) row in ActorArrays, -1 for lights and signs
+
+    def __len__(self) -> int:
+        return int(self.center.shape[0])
+
+    def corners(self) -> np.ndarray:
+        """(M, 8, 3) world corners; corner k has signs (+-x, +-y, +-z) from bits (4, 2, 1) of k."""
+        signs = np.array([[1 if k & 4 else -1, 1 if k & 2 else -1, 1 if k & 1 else -1] for k in range(8)], float)
+        local = signs[None] * self.extent[:, None, :]
+        return self.center[:, None, :] + np.einsum("mij,mkj->mki", self.rotation, local)
+
+
+def _actor_tags(scene: Scene, rows: np.ndarray) -> np.ndarray:
+    tags = np.array([_ACTOR_TAG[ActorKind(k)] for k in scene.actors.kinds[rows]], dtype=np.uint8)
+    for i, row in enumerate(rows):
+        if scene.actors.kinds[row] in (ActorKind.VEHICLE, ActorKind.PARKED_VEHICLE, ActorKind.EMERGENCY_VEHICLE):
+            blueprint = scene.actors.blueprints[row].lower() if row < len(scene.actors.blueprints) else ""
+            for word, tag in _BLUEPRINT_TAGS:
+                if word in blueprint:
+                    tags[i] = tag
+                    break
+    return tags
+
+
+def _prop_boxes(scene: Scene, ground_z: float) -> list[tuple]:
+    """(center, yaw, extent, tag, bgr, object_id) of traffic-light and stop-sign poles and heads."""
+    boxes = []
+    for light in scene.traffic_lights:
+        x, y = float(light.position[0]), float(light.position[1])
+        boxes.append(((x, y, ground_z + 1.5), 0.0, (POLE_HALF_WIDTH_M, POLE_HALF_WIDTH_M, 1.5), CarlaTag.POLE,
+                      (120, 120, 120), light.id))
+        boxes.append(((x, y, ground_z + 3.5), 0.0, LIGHT_HEAD_EXTENT, CarlaTag.TRAFFIC_LIGHT,
+                      _LIGHT_BGR[LightState(light.state)], light.id))
+    for sign in scene.stop_signs:
+        x, y = float(sign.position[0]), float(sign.position[1])
+        boxes.append(((x, y, ground_z + 0.85), 0.0, (0.05, 0.05, 0.85), CarlaTag.POLE, (120, 120, 120), sign.id))
+        boxes.append(((x, y, ground_z + 2.1), float(sign.trigger_yaw), SIGN_PLATE_EXTENT, CarlaTag.TRAFFIC_SIGN,
+                      (40, 40, 200), sign.id))
+    return boxes
+
+
+def scene_solids(scene: Scene) -> Solids:
+    """All boxes the sensors of the ego can see in ``scene``."""
+    actors = scene.actors
+    rows = np.array([r for r in range(len(actors)) if r != EGO_INDEX], dtype=np.int64)
+    center = actors.position[rows].astype(np.float64)
+    yaw = actors.yaw[rows].astype(np.float64)
+    extent = actors.extent[rows].astype(np.float64)
+    tag = _actor_tags(scene, rows) if len(rows) else np.zeros(0, np.uint8)
+    bgr = VEHICLE_BGR[actors.ids[rows] % len(VEHICLE_BGR)]
+    bgr[tag == CarlaTag.PEDESTRIAN] = (70, 90, 140)
+    bgr[tag == CarlaTag.STATIC] = (0, 110, 240)
+    object_id = actors.ids[rows].astype(np.int64)
+    actor_row = rows.copy()
+
+    bikes = np.flatnonzero(tag == CarlaTag.BICYCLE)
+    if len(bikes):  # split each bicycle into the bicycle (lower part) and its rider (upper part)
+        height = 2.0 * extent[bikes, 2]
+        bottom = center[bikes, 2] - extent[bikes, 2]
+        rider_center = center[bikes].copy()
+        rider_center[:, 2] = bottom + height * (1 + RIDER_SPLIT) / 2
+        rider_extent = extent[bikes].copy()
+        rider_extent[:, 0] *= 0.4
+        rider_extent[:, 2] = height * (1 - RIDER_SPLIT) / 2
+        center[bikes, 2] = bottom + height * RIDER_SPLIT / 2
+        extent[bikes, 2] = height * RIDER_SPLIT / 2
+        center = np.concatenate([center, rider_center])
+        yaw = np.concatenate([yaw, yaw[bikes]])
+        extent = np.concatenate([extent, rider_extent])
+        tag = np.concatenate([tag, np.full(len(bikes), CarlaTag.RIDER, np.uint8)])
+        bgr = np.concatenate([bgr, np.tile(np.array([(50, 60, 160)], np.uint8), (len(bikes), 1))])
+        object_id = np.concatenate([object_id, object_id[bikes]])
+        actor_row = np.concatenate([actor_row, actor_row[bikes]])
+
+    ground_z = float(actors.position[EGO_INDEX, 2] - actors.extent[EGO_INDEX, 2]) if len(actors) else 0.0
+    props = _prop_boxes(scene, ground_z)
+    if props:
+        center = np.concatenate([center, np.array([p[0] for p in props], float)])
+        yaw = np.concatenate([yaw, np.array([p[1] for p in props], float)])
+        extent = np.concatenate([extent, np.array([p[2] for p in props], float)])
+        tag = np.concatenate([tag, np.array([p[3] for p in props], np.uint8)])
+        bgr = np.concatenate([bgr, np.array([p[4] for p in props], np.uint8)])
+        object_id = np.concatenate([object_id, np.array([p[5] for p in props], np.int64)])
+        actor_row = np.concatenate([actor_row, np.full(len(props), -1, np.int64)])
+    return Solids(center=center.reshape(-1, 3), rotation=yaw_matrix(yaw), extent=extent.reshape(-1, 3),
+                  tag=tag.astype(np.uint8), bgr=bgr.reshape(-1, 3).astype(np.uint8), object_id=object_id,
+                  actor_row=actor_row)

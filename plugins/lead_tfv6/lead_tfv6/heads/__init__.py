@@ -1,0 +1,8 @@
+"""Task heads of TransFuser v6: perspective, BEV semantics, CenterNet boxes and radar detection."""
+
+from lead_tfv6.heads.bev import BevSemanticsHead, bev_visibility_mask
+from lead_tfv6.heads.centernet import CenterNetHead, centernet_targets
+from lead_tfv6.heads.perspective import PerspectiveHead
+from lead_tfv6.heads.radar import RadarDetector
+
+__all__ = ["BevSemanticsHead", "CenterNetHead", "PerspectiveHead", "RadarDetector", "bev_visibility_mask", "centernet_targets"]

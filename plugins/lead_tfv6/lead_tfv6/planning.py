@@ -1,0 +1,108 @@
+"""The TFv6 planning decoder: learned queries read BEV and status tokens and emit the plan.
+
+Queries: ``num_route_points`` route points, ``num_waypoints`` future waypoints and one
+target-speed query. Memory: the BEV feature map (1x1 conv + sine positional embedding) followed by
+status tokens (speed, command, the previous/current/next target points normalised by
+``target_point_scale``, and the radar query features with a sine embedding of their predicted
+positions), which carry a learned positional embedding. Route and waypoints are cumulative sums of
+per-query offsets; the target speed is a distribution over ``target_speed_classes``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lead_tfv6.config import TFv6Config
+from lead_tfv6.embeddings import normalize_bev_points, sine_embedding_grid, sine_embedding_points
+
+NUM_TARGET_POINTS = 3  # previous, current, next
+
+
+def encode_two_hot(speed: torch.Tensor, classes: tuple[float, ...], brake: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) speeds -> (B, C) labels splitting mass linearly between the two nearest classes.
+
+    Speeds at or above the last class go to the last class; ``brake`` forces class 0.
+    """
+    values = torch.tensor(classes, dtype=torch.float32, device=speed.device)
+    speed = speed.float().clamp(min=0.0, max=values[-1].item())
+    upper = torch.searchsorted(values, speed, right=True).clamp(1, len(classes) - 1)
+    lower = upper - 1
+    upper_weight = ((speed - values[lower]) / (values[upper] - values[lower])).clamp(0.0, 1.0)
+    labels = torch.zeros(speed.shape[0], len(classes), device=speed.device)
+    labels.scatter_(1, lower[:, None], (1 - upper_weight)[:, None])
+    labels.scatter_add_(1, upper[:, None], upper_weight[:, None])
+    if brake is not None:
+        braking = brake.bool()
+        labels[braking] = 0.0
+        labels[braking, 0] = 1.0
+    return labels
+
+
+def decode_two_hot(probabilities: torch.Tensor, classes: tuple[float, ...]) -> torch.Tensor:
+    """Expected speed (B,) of a distribution (B, C) over the speed classes."""
+    values = torch.tensor(classes, dtype=probabilities.dtype, device=probabilities.device)
+    return (probabilities * values).sum(dim=-1)
+
+
+class PlanningDecoder(nn.Module):
+    def __init__(self, bev_channels: int, config: TFv6Config):
+        super().__init__()
+        self.config = config
+        dim = config.transfuser_token_dim
+        self.num_status_tokens = 2 + NUM_TARGET_POINTS + config.num_radar_queries
+        self.bev_projection = nn.Conv2d(bev_channels, dim, kernel_size=1)
+        self.speed_encoder = nn.Linear(1, dim)
+        self.command_encoder = nn.Linear(config.num_commands, dim)
+        self.target_point_encoder = nn.Linear(2, dim)
+        self.radar_encoder = nn.Linear(config.radar_token_dim, dim)
+        self.status_position = nn.Parameter(torch.empty(1, self.num_status_tokens, dim))
+        self.queries = nn.Parameter(torch.empty(1, config.num_route_points + config.num_waypoints + 1, dim))
+        nn.init.uniform_(self.status_position)
+        nn.init.uniform_(self.queries)
+        layer = nn.TransformerDecoderLayer(
+            dim, config.planner_heads, dim_feedforward=config.planner_ff_dim, dropout=config.planner_dropout,
+            activation="gelu", batch_first=True,
+        )
+        self.decoder = nn.TransformerDecoder(layer, num_layers=config.planner_layers, norm=nn.LayerNorm(dim))
+        self.route_decoder = nn.Linear(dim, 2)
+        self.waypoint_decoder = nn.Linear(dim, 2)
+        self.target_speed_decoder = nn.Sequential(
+            nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, len(config.target_speed_classes))
+        )
+        self.register_buffer("target_point_scale", torch.tensor(config.target_point_scale, dtype=torch.float32), persistent=False)
+
+    def forward(
+        self,
+        bev_features: torch.Tensor,
+        radar_features: torch.Tensor,
+        radar_predictions: torch.Tensor,
+        batch: dict[str, torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        config = self.config
+        memory = torch.cat([self._bev_tokens(bev_features), self._status_tokens(radar_features, radar_predictions, batch)], dim=1)
+        queries = self.decoder(self.queries.expand(memory.shape[0], -1, -1), memory)
+        route_queries = queries[:, : config.num_route_points]
+        waypoint_queries = queries[:, config.num_route_points : config.num_route_points + config.num_waypoints]
+        speed_logits = self.target_speed_decoder(queries[:, -1])
+        return {
+            "route": torch.cumsum(self.route_decoder(route_queries), dim=1),
+            "waypoints": torch.cumsum(self.waypoint_decoder(waypoint_queries), dim=1),
+            "target_speed_logits": speed_logits,
+            "target_speed": decode_two_hot(speed_logits.float().softmax(dim=-1), config.target_speed_classes),
+        }
+
+    def _bev_tokens(self, bev_features: torch.Tensor) -> torch.Tensor:
+        tokens = self.bev_projection(bev_features)
+        height, width = tokens.shape[2:]
+        tokens = tokens + sine_embedding_grid(height, width, tokens.shape[1], tokens.device).to(tokens.dtype)
+        return tokens.flatten(2).transpose(1, 2)
+
+    def _status_tokens(self, radar_features: torch.Tensor, radar_predictions: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        config = self.config
+        speed = self.speed_encoder((batch["speed"].float() / config.max_speed).reshape(-1, 1, 1))
+        command = self.command_encoder(batch["command"].float()).unsqueeze(1)
+        target_points = self.target_point_encoder(batch["target_points"].float() / self.target_point_scale)
+        radar_positions = normalize_bev_points(radar_predictions[..., :2], config)
+        radar = self.radar_encoder(radar_features) + sine_embedding_points(radar_positions, config.transfuser_token_dim)
+        return torch.cat([speed, command, target_points, radar], dim=1) + self.status_position
