@@ -105,6 +105,63 @@ def cmd_plugin_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("data inspect")
+def cmd_data_inspect(args: argparse.Namespace) -> int:
+    from lead_framework.data import DataError
+    from lead_framework.data.inspect import inspect_command
+
+    try:
+        print(inspect_command(Path(args.directory), Path(args.png) if args.png else None))
+    except DataError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+@command("data verify")
+def cmd_data_verify(args: argparse.Namespace) -> int:
+    from lead_framework.data import DataError, verify
+
+    try:
+        problems = verify(Path(args.directory))
+    except DataError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    for problem in problems:
+        _err(str(problem))
+    print(f"{args.directory}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+    return EXIT_OK if not problems else EXIT_FAILED
+
+
+def find_results(path: Path) -> Path:
+    """A results.json given directly, in a stage folder, or in the only evaluate stage of a run."""
+    if path.is_file():
+        return path
+    if (path / "results.json").is_file():
+        return path / "results.json"
+    found = sorted(path.glob("*/results.json"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise FileNotFoundError(f"{path}: no results.json here or in its stage folders; pass a run folder with an evaluate stage")
+    raise FileNotFoundError(f"{path}: several evaluate stages ({', '.join(str(p.parent.name) for p in found)}); pass one stage folder")
+
+
+@command("compare")
+def cmd_compare(args: argparse.Namespace) -> int:
+    from lead_framework.scoring import ResultsFileError, compare_runs, load_results
+
+    try:
+        paths = [find_results(Path(p)) for p in (args.run_a, args.run_b)]
+        results = [load_results(p) for p in paths]
+    except (FileNotFoundError, ResultsFileError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    names = (args.run_a, args.run_b) if args.run_a != args.run_b else ("A", "B")
+    print(compare_runs(results[0], results[1], names=names).render(args.format))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lead_framework.scaffold import TEMPLATES
 
@@ -121,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="list installed plugins and their components")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    p = sub.add_parser("data", help="inspect and verify data sets (WebDataset shards)")
+    data_sub = p.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    inspect = data_sub.add_parser("inspect", help="counts per bucket attribute; render a sample to PNG")
+    inspect.add_argument("directory")
+    inspect.add_argument("--png", help="write the first sample's members as one image")
+    verify = data_sub.add_parser("verify", help="check every shard against the index (sizes, hashes, keys)")
+    verify.add_argument("directory")
+
+    p = sub.add_parser("compare", help="compare the results of two evaluation runs")
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.add_argument("--format", default="text", choices=["text", "markdown", "csv", "json"])
+
     p = sub.add_parser("plugin", help="plugin authoring tools")
     plugin_sub = p.add_subparsers(dest="plugin_command", required=True, metavar="SUBCOMMAND")
     new = plugin_sub.add_parser("new", help="write a ready plugin folder")
@@ -132,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    name = args.command if args.command != "plugin" else f"plugin {args.plugin_command}"
+    sub_command = getattr(args, f"{args.command}_command", None)
+    name = f"{args.command} {sub_command}" if sub_command else args.command
     try:
         return _COMMANDS[name](args)
     except PluginLoadError as exc:
