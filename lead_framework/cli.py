@@ -162,6 +162,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("webapp")
+def cmd_webapp(args: argparse.Namespace) -> int:
+    from lead_framework.webapp import WebAppError, serve
+
+    try:
+        serve(Path(args.run_dir), host=args.host, port=args.port, open_browser=not args.no_browser)
+    except WebAppError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except OSError as exc:
+        _err(f"error: cannot serve on {args.host}:{args.port}: {exc}; pick another --port (0 picks a free one)")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lead_framework.scaffold import TEMPLATES
 
@@ -190,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_a")
     p.add_argument("run_b")
     p.add_argument("--format", default="text", choices=["text", "markdown", "csv", "json"])
+
+    p = sub.add_parser("webapp", help="browse evaluated routes: video beside infractions, click to seek")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run folder of an experiment with an evaluate stage")
+    p.add_argument("--port", type=int, default=0, help="port to serve on (default 0: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
 
     p = sub.add_parser("plugin", help="plugin authoring tools")
     plugin_sub = p.add_subparsers(dest="plugin_command", required=True, metavar="SUBCOMMAND")

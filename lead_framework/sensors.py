@@ -25,6 +25,9 @@ CARLA_BLUEPRINTS: dict[str, str] = {
     "speedometer": "sensor.speedometer",
 }
 
+#: A ``lidar`` with ``params["semantic"] = True`` is CARLA's semantic LiDAR.
+SEMANTIC_LIDAR_BLUEPRINT = "sensor.lidar.ray_cast_semantic"
+
 #: Sensors must sit within this distance of the vehicle centre (the leaderboard's limit).
 MAX_MOUNT_RADIUS_M = 3.0
 
@@ -67,4 +70,7 @@ class SensorSpec:
         blueprint = CARLA_BLUEPRINTS.get(self.kind)
         if blueprint is None:
             raise SensorSpecError(f"sensor {self.id!r}: kind {self.kind!r} has no CARLA sensor; it is ground truth only")
-        return {"type": blueprint, "id": self.id, **attrs.asdict(self.pose), **self.params}
+        params = dict(self.params)
+        if self.kind == "lidar" and params.pop("semantic", False):
+            blueprint = SEMANTIC_LIDAR_BLUEPRINT
+        return {"type": blueprint, "id": self.id, **attrs.asdict(self.pose), **params}

@@ -88,7 +88,7 @@ def save_index(root: Path, index: dict[str, Any]) -> None:
     """Atomically replace ``index.json``; call only while holding :func:`index_lock`."""
     root = Path(root)
     data = json.dumps(index, separators=(",", ":")).encode("utf-8")
-    write_atomic(root / INDEX_FILE, data, root / TEMP_DIR / f"{INDEX_FILE}.writing")
+    write_atomic(root / INDEX_FILE, data, root / f".{INDEX_FILE}.writing")
 
 
 @contextlib.contextmanager
@@ -111,3 +111,24 @@ def next_shard_number(index: dict[str, Any], writer_id: str) -> int:
 
 def shard_file_name(writer_id: str, number: int) -> str:
     return f"shard-{writer_id}-{number:06d}.tar"
+
+
+def temp_file_owner(path: Path) -> str:
+    """Writer id owning a file in the temporary folder (``<writer id>.<anything>``)."""
+    return path.name.partition(".")[0]
+
+
+def writer_alive(temp_dir: Path, owner: str) -> bool:
+    """True while a process holds the writer lock ``<temp_dir>/<owner>.lock``."""
+    lock_path = temp_dir / f"{owner}.lock"
+    try:
+        stream = open(lock_path, "rb")
+    except FileNotFoundError:
+        return False
+    with stream:
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+    return False

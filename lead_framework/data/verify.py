@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import tarfile
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import attrs
 
 from lead_framework.data.errors import IndexFormatError
-from lead_framework.data.index import INDEX_FILE, TEMP_DIR, load_index
+from lead_framework.data.index import INDEX_FILE, TEMP_DIR, load_index, temp_file_owner, writer_alive
 
 _HASH_CHUNK = 1 << 20
 
@@ -43,19 +42,6 @@ def _tar_keys(path: Path) -> list[str]:
             if not keys or keys[-1] != key:
                 keys.append(key)
     return keys
-
-
-def _owner_alive(temp_dir: Path, owner: str) -> bool:
-    lock_path = temp_dir / f"{owner}.lock"
-    if not lock_path.exists():
-        return False
-    with open(lock_path, "a+b") as stream:
-        try:
-            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
-    return False
 
 
 def verify(root: Path | str, *, check_hashes: bool = True) -> list[Problem]:
@@ -105,7 +91,7 @@ def verify(root: Path | str, *, check_hashes: bool = True) -> list[Problem]:
         if path.name not in index["shards"]:
             problems.append(Problem(path.name, "not listed in the index (debris of a killed writer; the next DatasetWriter open removes it)"))
     temp_dir = root / TEMP_DIR
-    for path in sorted(temp_dir.glob("*.tar")) if temp_dir.is_dir() else []:
-        if not _owner_alive(temp_dir, path.name.partition(".")[0]):
+    for path in sorted(temp_dir.iterdir()) if temp_dir.is_dir() else []:
+        if path.suffix != ".lock" and not writer_alive(temp_dir, temp_file_owner(path)):
             problems.append(Problem(f"{TEMP_DIR}/{path.name}", "temporary file of a dead writer (the next DatasetWriter open removes it)"))
     return problems

@@ -47,6 +47,7 @@ from lead_framework.data.index import (
     next_shard_number,
     save_index,
     shard_file_name,
+    temp_file_owner,
 )
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class _ShardPart:
     """One temporary tar file that becomes a shard when its route commits."""
 
     def __init__(self, path: Path):
-        from webdataset import TarWriter  # imported on use: webdataset's package import is heavy
+        from webdataset import TarWriter  # on use: importing webdataset also imports torch when installed
 
         self.path = path
         self.file = open(path, "wb")
@@ -158,7 +159,8 @@ class RouteWriter:
         self._require_open("add")
         if int(frame_index) <= self.last_frame:
             raise InvalidKeyError(
-                f"route {self.route_id!r}: frame index {frame_index} after {self.last_frame}; frame indices must increase"
+                f"route {self.route_id!r}: frame index {frame_index} after {self.last_frame}; "
+                f"frame indices must be >= 0 and increase"
             )
         if not members:
             raise CodecError(f"route {self.route_id!r}, frame {frame_index}: a sample needs at least one member")
@@ -214,7 +216,10 @@ class RouteWriter:
         self.finished = True
         for part in self.parts:
             part.close()
-        self.committed = self.writer._publish(self, record=record, error=error)
+        try:
+            self.committed = self.writer._publish(self, record=record, error=error)
+        finally:
+            self.writer._open_routes.discard(self.route_id)
         return self.committed
 
     def abort(self, reason: str) -> None:
@@ -224,6 +229,7 @@ class RouteWriter:
         self.finished = True
         for part in self.parts:
             part.discard()
+        self.writer._open_routes.discard(self.route_id)
         log.info("route %s aborted after %d samples: %s", self.route_id, self.samples, reason)
 
     def _require_open(self, action: str) -> None:
@@ -268,6 +274,7 @@ class DatasetWriter:
         self.writer_id = check_name("writer id", writer_id or default_writer_id())
         self.temp_dir = self.root / TEMP_DIR
         self.temp_dir.mkdir(parents=True, exist_ok=True)
+        self._open_routes: set[str] = set()
         self._lock_stream = self._acquire_writer_lock()
         self._remove_debris()
 
@@ -295,18 +302,18 @@ class DatasetWriter:
     def _remove_debris(self) -> None:
         """Delete temporary files of dead writers and shards a killed commit left unlisted."""
         with index_lock(self.root):
-            for lock_path in sorted(self.temp_dir.glob("*.lock")):
-                owner = lock_path.name[: -len(".lock")]
+            for owner in sorted({temp_file_owner(path) for path in self.temp_dir.iterdir()}):
                 if owner == self.writer_id:
                     self._remove_temp_files(owner)
                     continue
+                lock_path = self.temp_dir / f"{owner}.lock"
                 with open(lock_path, "a+b") as stream:
                     try:
                         fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                     except BlockingIOError:
                         continue  # its writer is alive
                     self._remove_temp_files(owner)
-                    lock_path.unlink(missing_ok=True)
+                    lock_path.unlink(missing_ok=True)  # still locked by us: no live writer can hold it
             listed = set(load_index(self.root, missing_ok=True)["shards"])
             for shard in self.root.glob("shard-*.tar"):
                 if shard.name not in listed:
@@ -315,7 +322,7 @@ class DatasetWriter:
 
     def _remove_temp_files(self, owner: str) -> None:
         for path in self.temp_dir.glob(f"{owner}.*"):
-            if path.suffix != ".lock":
+            if path.name != f"{owner}.lock":
                 log.info("removing leftover temporary file %s", path)
                 path.unlink(missing_ok=True)
 
@@ -337,12 +344,15 @@ class DatasetWriter:
         check_name("route id", route_id)
         if self._lock_stream is None:
             raise DataError(f"{self.root}: the DatasetWriter is closed")
+        if route_id in self._open_routes:
+            raise RouteExistsError(f"{self.root}: route {route_id!r} is already being written by this DatasetWriter")
         status = self.route_status(route_id)
         if status is not None:
             raise RouteExistsError(
                 f"{self.root}: route {route_id!r} is already in the index (status {status}); "
                 f"skip it when writer.is_done({route_id!r}) is true"
             )
+        self._open_routes.add(route_id)
         return RouteWriter(self, route_id, metadata)
 
     def _publish(self, route: RouteWriter, *, record: Mapping[str, Any] | None, error: str | None) -> bool:

@@ -145,3 +145,24 @@ def test_index_is_plain_json_with_format_header(tmp_path, members_of):
     _write_route(tmp_path, "r1", range(1), members_of)
     index = json.loads((tmp_path / "index.json").read_text())
     assert index["format"] == "lead_shards" and index["version"] == 1
+
+
+def test_one_route_cannot_be_open_twice_in_one_writer(tmp_path, members_of):
+    with DatasetWriter(tmp_path, writer_id="w0") as writer:
+        route = writer.route("r1")
+        with pytest.raises(RouteExistsError, match="already being written by this DatasetWriter"):
+            writer.route("r1")
+        route.abort("test")
+        with writer.route("r1") as again:  # free again after the abort
+            again.add(0, members_of(0))
+    assert load_index(tmp_path)["routes"]["r1"]["samples"] == 1
+
+
+def test_parts_of_a_writer_without_lock_file_are_removed_on_open(tmp_path):
+    (tmp_path / ".tmp").mkdir(parents=True)
+    stale = tmp_path / ".tmp" / "gone.r9-part0000.tar"
+    stale.write_bytes(b"partial")
+    assert [p.file for p in verify(tmp_path / "missing")] == ["index.json"]
+    with DatasetWriter(tmp_path, writer_id="w0"):
+        assert not stale.exists()
+    assert sorted(p.name for p in (tmp_path / ".tmp").iterdir()) == []

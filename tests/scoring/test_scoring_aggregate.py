@@ -13,6 +13,7 @@ from lead_framework.scoring import (
     build_results,
     compute_global_record,
     finalize_record,
+    infraction_penalty,
     km_driven,
     load_results,
     save_results,
@@ -174,3 +175,31 @@ def test_load_errors_name_the_file_and_problem(tmp_path):
     bad_key.write_text(json.dumps({"_checkpoint": {"records": [record]}}))
     with pytest.raises(ResultsFileError, match=r"records\[0\].infractions: unknown keys \['collision'\]"):
         load_results(bad_key)
+
+
+def test_reads_a_leaderboard_written_record(tmp_path):
+    """A record as the official statistics manager writes it (extra keys such as Bench2Drive's
+    ``save_name`` are ignored); its IS is recomputed from the messages: 0.93889 * 0.7 = 0.657223."""
+    record = {
+        "index": 0,
+        "route_id": "RouteScenario_0_rep0",
+        "status": "Completed",
+        "num_infractions": 2,
+        "infractions": {
+            "collisions_layout": [], "collisions_pedestrian": [], "collisions_vehicle": [], "red_light": [],
+            "stop_infraction": [], "outside_route_lanes": [],
+            "min_speed_infractions": ["Average speed is 79.63% of the surrounding traffic's one"],
+            "yield_emergency_vehicle_infractions": ["Agent failed to yield to an emergency vehicle"],
+            "scenario_timeouts": [], "route_dev": [], "vehicle_blocked": [], "route_timeout": [],
+        },
+        "scores": {"score_route": 100.0, "score_penalty": 0.657223, "score_composed": 65.7223},
+        "meta": {"route_length": 812.345, "duration_game": 95.3, "duration_system": 210.0},
+        "save_name": "RouteScenario_0_rep0_Town12",
+    }
+    path = tmp_path / "official.json"
+    path.write_text(json.dumps({"_checkpoint": {"global_record": {}, "progress": [1, 1], "records": [record]},
+                                "entry_status": "Finished", "eligible": True, "sensors": [], "values": [], "labels": []}))
+    loaded = load_results(path).records[0]
+    assert [e.value for e in loaded.infractions] == [79.63, None]
+    assert infraction_penalty(loaded.infractions) == pytest.approx(loaded.score_penalty, abs=1e-6)
+    assert loaded.route_length_m == 812.345

@@ -13,20 +13,12 @@ import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
 import timm
 import torch
 from timm.models import FeatureListNet
 from torch import nn
 
-#: Backbones registered by name (the presets use them); any other timm name works too.
-NAMED_BACKBONES: dict[str, str] = {
-    "resnet34": "ResNet-34, the paper's image and LiDAR backbone",
-    "regnety_032": "RegNetY-3.2GF, the larger paper model's backbone",
-    "resnet18": "ResNet-18, a lighter ResNet",
-    "regnetx_002": "RegNetX-200MF, the tiny preset's fast CPU backbone",
-}
-
+from lead_tfv6.config import NAMED_BACKBONES
 
 class BackboneNotFoundError(KeyError):
     """A backbone name that is neither registered nor a timm model."""
@@ -131,37 +123,3 @@ def create_backbone(
             "choose a model timm wraps as FeatureListNet (resnet*, regnet*, convnext*, ...)"
         )
     return TimmBackbone(body, name)
-
-
-@attrs.define(frozen=True)
-class BackboneConfig:
-    """YAML section of a named backbone."""
-
-    in_chans: int = 3
-    out_indices: tuple[int, ...] | None = None
-    weights_path: str | None = None
-
-
-@attrs.define(frozen=True)
-class TimmBackboneConfig:
-    """YAML section of the generic ``timm`` backbone: any timm model by name."""
-
-    model: str = "resnet34"
-    in_chans: int = 3
-    out_indices: tuple[int, ...] | None = None
-    weights_path: str | None = None
-
-
-def build_timm_backbone(config: TimmBackboneConfig) -> TimmBackbone:
-    """Registry factory of the generic ``timm`` backbone."""
-    return create_backbone(config.model, config.in_chans, config.out_indices, config.weights_path)
-
-
-def named_backbone_factory(name: str):
-    """Registry factory for one named backbone."""
-
-    def build(config: BackboneConfig) -> TimmBackbone:
-        return create_backbone(name, config.in_chans, config.out_indices, config.weights_path)
-
-    build.__doc__ = NAMED_BACKBONES.get(name, name)
-    return build

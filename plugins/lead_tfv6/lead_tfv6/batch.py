@@ -13,11 +13,13 @@ command                       B, num_commands             float32  one-hot navig
 target_points                 B, 3, 2                     float32  previous, current, next target point
 ============================  ==========================  =======  ==========================================
 
-Label keys (for ``compute_loss``; h, w = ``config.bev_grid``; Q = ``num_radar_queries``):
+Label keys (for ``compute_loss``; h, w = ``config.bev_grid``; persp_h, persp_w =
+``config.perspective_size``, the image size unless ``perspective_output_stride`` > 1;
+Q = ``num_radar_queries``):
 
 ============================  ==========================  =======  ==========================================
-semantics                     B, image_h, image_w         int64    camera semantic class
-depth                         B, image_h, image_w         float32  depth / ``depth_max_m``, in [0, 1]
+semantics                     B, persp_h, persp_w         int64    camera semantic class
+depth                         B, persp_h, persp_w         float32  depth / ``depth_max_m``, in [0, 1]
 bev_semantics                 B, lidar_h, lidar_w         int64    BEV class (rows y, cols x)
 center_heatmap                B, num_box_classes, h, w    float32  ``heads.centernet_targets`` maps ...
 center_wh, center_offset      B, 2, h, w                  float32
@@ -33,8 +35,8 @@ target_speed                  B                           float32  posttrain: ex
 brake                         B                           bool     posttrain: expert brakes (class 0)
 ============================  ==========================  =======  ==========================================
 
-Outputs of ``TFv6.forward``: ``semantics_logits`` (B, classes, image_h, image_w), ``depth``
-(B, image_h, image_w), ``bev_semantics_logits`` (B, bev classes, lidar_h, lidar_w), the CenterNet
+Outputs of ``TFv6.forward``: ``semantics_logits`` (B, classes, persp_h, persp_w), ``depth``
+(B, persp_h, persp_w), ``bev_semantics_logits`` (B, bev classes, lidar_h, lidar_w), the CenterNet
 maps ``center_heatmap_logits``, ``center_wh``, ``center_offset``, ``center_yaw_class_logits``,
 ``center_yaw_res``, ``center_velocity`` (B, *, h, w), ``radar_features`` (B, Q, radar_token_dim),
 ``radar_predictions`` (B, Q, 4: x, y, speed, valid logit) and, in ``posttrain``, ``route``,
@@ -79,8 +81,8 @@ def batch_spec(config: TFv6Config, labels: bool = True) -> dict[str, tuple[tuple
         return spec
     spec.update(
         {
-            "semantics": ((None, *image), INT),
-            "depth": ((None, *image), FLOAT),
+            "semantics": ((None, *config.perspective_size), INT),
+            "depth": ((None, *config.perspective_size), FLOAT),
             "bev_semantics": ((None, *lidar), INT),
             "center_heatmap": ((None, config.num_box_classes, *grid), FLOAT),
             "center_wh": ((None, 2, *grid), FLOAT),
@@ -169,6 +171,19 @@ def normalize_camera(image: np.ndarray, config: TFv6Config) -> np.ndarray:
     return np.ascontiguousarray(normalized.transpose(2, 0, 1))
 
 
+def perspective_labels(semantics: np.ndarray, depth: np.ndarray, config: TFv6Config) -> tuple[np.ndarray, np.ndarray]:
+    """Camera labels at the image size -> int64 semantics and float32 depth at ``perspective_size``.
+
+    Nearest-neighbour resampling, so classes stay classes and depth values stay measured values.
+    """
+    height, width = config.perspective_size
+    if semantics.shape != (height, width):
+        semantics = cv2.resize(semantics.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
+    if depth.shape != (height, width):
+        depth = cv2.resize(np.ascontiguousarray(depth, dtype=np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
+    return semantics.astype(np.int64), depth.astype(np.float32)
+
+
 # -- synthetic batches ---------------------------------------------------------------------------
 def _box_points(box: np.ndarray, rng: np.random.Generator, count: int) -> np.ndarray:
     x, y, length, width, yaw = box[:5]
@@ -240,6 +255,7 @@ def _synthetic_sample(config: TFv6Config, rng: np.random.Generator) -> dict[str,
     image = np.clip(palette[semantics] + rng.normal(0, 8, (height, width, 3)), 0, 255).astype(np.uint8)
     row_depth = np.clip(np.linspace(1.5, -0.2, height), 0.02, 1.0)
     depth = np.broadcast_to(row_depth[:, None], (height, width)).astype(np.float32)
+    semantics, depth = perspective_labels(semantics, depth, config)
 
     speed = float(rng.uniform(0.0, 15.0))
     curvature = float(rng.uniform(-0.03, 0.03))

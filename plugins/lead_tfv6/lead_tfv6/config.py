@@ -15,6 +15,14 @@ import attrs
 
 PHASES = ("pretrain", "posttrain")
 
+#: Backbones registered by name (the presets use them); any other timm name works too.
+NAMED_BACKBONES: dict[str, str] = {
+    "resnet34": "ResNet-34, the paper's image and LiDAR backbone",
+    "regnety_032": "RegNetY-3.2GF, the larger paper model's backbone",
+    "resnet18": "ResNet-18, a lighter ResNet",
+    "regnetx_002": "RegNetX-200MF, the tiny preset's fast CPU backbone",
+}
+
 #: Target-speed classes in m/s (LEAD's CARLA values: 0, 4, 8, 10, 50 km/h, 16, 64 km/h, 20).
 TARGET_SPEED_CLASSES: tuple[float, ...] = (0.0, 4.0, 8.0, 10.0, 13.88888888, 16.0, 17.77777777, 20.0)
 
@@ -125,6 +133,7 @@ class TFv6Config:
     bev_channels: int = attrs.field(default=64, validator=_positive)
     bev_output_stride: int = attrs.field(default=4, validator=_positive)  # BEV head grid vs LiDAR raster
     perspective_channels: tuple[int, int, int] = (128, 64, 32)
+    perspective_output_stride: int = attrs.field(default=1, validator=_positive)  # 1 = full image resolution
     num_semantic_classes: int = attrs.field(default=10, validator=_positive)
     num_bev_classes: int = attrs.field(default=13, validator=_positive)
     depth_max_m: float = attrs.field(default=50.0, validator=_positive)
@@ -209,6 +218,11 @@ class TFv6Config:
         return max(1, self.lidar_height // self.anchor_stride), max(1, self.lidar_width // self.anchor_stride)
 
     @property
+    def perspective_size(self) -> tuple[int, int]:
+        """Rows and columns of the semantics and depth predictions (and labels)."""
+        return self.image_height // self.perspective_output_stride, self.image_width // self.perspective_output_stride
+
+    @property
     def bev_grid(self) -> tuple[int, int]:
         """Rows and columns of the dense BEV head grid (80x96 at full resolution)."""
         return self.lidar_height // self.bev_output_stride, self.lidar_width // self.bev_output_stride
@@ -249,3 +263,30 @@ def check_divisible(what: str, size: tuple[int, int], stride: int, fields: str) 
             f"TFv6Config: {what} size {height}x{width} is not divisible by the backbone stride {stride}; "
             f"set {fields} to multiples of {stride} (e.g. {fix_h}x{fix_w})"
         )
+
+
+@attrs.define(frozen=True)
+class BackboneConfig:
+    """YAML section of a named backbone (``lead_tfv6.backbones.create_backbone`` arguments)."""
+
+    in_chans: int = 3
+    out_indices: tuple[int, ...] | None = None
+    weights_path: str | None = None
+
+
+@attrs.define(frozen=True)
+class TimmBackboneConfig:
+    """YAML section of the generic ``timm`` backbone: any timm model by name."""
+
+    model: str = "resnet34"
+    in_chans: int = 3
+    out_indices: tuple[int, ...] | None = None
+    weights_path: str | None = None
+
+
+@attrs.define(frozen=True)
+class PlanningDecoderConfig:
+    """YAML section of the ``tfv6_planning_decoder`` planner: the model settings and the BEV width it reads."""
+
+    bev_channels: int = 512
+    model: TFv6Config = attrs.field(factory=TFv6Config)

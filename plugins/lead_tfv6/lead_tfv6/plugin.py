@@ -1,3 +1,40 @@
 """Registers TransFuser v6 components with the LEAD framework."""
 
 from lead_framework import hookimpl
+from lead_tfv6.config import NAMED_BACKBONES, BackboneConfig, PlanningDecoderConfig, TimmBackboneConfig
+
+
+def _build_timm_backbone(config: TimmBackboneConfig):
+    """Any timm model by name (features_only, runnable stage by stage)."""
+    from lead_tfv6.backbones import create_backbone
+
+    return create_backbone(config.model, config.in_chans, config.out_indices, config.weights_path)
+
+
+def _named_backbone(name: str):
+    def build(config: BackboneConfig):
+        from lead_tfv6.backbones import create_backbone
+
+        return create_backbone(name, config.in_chans, config.out_indices, config.weights_path)
+
+    return build
+
+
+def _build_planning_decoder(config: PlanningDecoderConfig):
+    from lead_tfv6.planning import PlanningDecoder
+
+    return PlanningDecoder(config.bev_channels, config.model)
+
+
+@hookimpl
+def lead_register_backbones(register):
+    register("timm", _build_timm_backbone, config=TimmBackboneConfig,
+             description="Any timm model by name with features_only=True, runnable stage by stage")
+    for name, description in NAMED_BACKBONES.items():
+        register(name, _named_backbone(name), config=BackboneConfig, description=description)
+
+
+@hookimpl
+def lead_register_planners(register):
+    register("tfv6_planning_decoder", _build_planning_decoder, config=PlanningDecoderConfig,
+             description="TFv6 transformer decoder: route, waypoints and target speed from BEV and status tokens")

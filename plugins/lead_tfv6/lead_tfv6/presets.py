@@ -17,7 +17,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
         {"image_backbone": "regnety_032", "lidar_backbone": "regnety_032"},
     ),
     "tiny": (
-        "fast CPU model for tests and smoke runs: RegNetX-200MF, 128x384 image, 160x192 LiDAR (2 px/m)",
+        "fast CPU model for tests and smoke runs: RegNetX-200MF, 128x384 image (labels at half size), 160x192 LiDAR (2 px/m)",
         {
             "image_backbone": "regnetx_002",
             "lidar_backbone": "regnetx_002",
@@ -26,6 +26,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
             "pixels_per_meter": 2.0,
             "bev_channels": 32,
             "perspective_channels": (32, 16, 8),
+            "perspective_output_stride": 2,
             "radar_token_dim": 64,
             "radar_layers": 1,
             "radar_heads": 4,

@@ -120,7 +120,8 @@ def build_grid_town(spec: GridSpec) -> TownDef:
         width = lanes * spec.lane_width + (2.5 if parking else 0.0) + 2.0
         for node in (chain[0], chain[-1]):
             half_width[node] = max(half_width.get(node, 0.0), width)
-    junction_half = {node: half_width[node] + 2.0 for node in junctions}
+    # The margin beyond the widest arm leaves room for crosswalks and keeps right turns drivable.
+    junction_half = {node: half_width[node] + 3.5 for node in junctions}
 
     builder = TownBuilder(spec.name)
     arms: dict[Node, list[tuple[float, Arm]]] = {node: [] for node in junctions}
@@ -130,8 +131,9 @@ def build_grid_town(spec: GridSpec) -> TownDef:
         polyline[0] = _move_towards(polyline[0], polyline[1], junction_half[chain[0]])
         polyline[-1] = _move_towards(polyline[-1], polyline[-2], junction_half[chain[-1]])
         side = lane_stack(lanes, spec.lane_width, parking=parking)
+        road_half = sum(lane.width for lane in side)
         roads = [
-            builder.add_road(rounded_polyline(part, spec.corner_radius), side, [*side],
+            builder.add_road(rounded_polyline(part, max(spec.corner_radius, road_half + 8.0)), side, [*side],
                              speed_kmh=50.0 if lanes > 1 else 40.0)
             for part in _split_loop(polyline, closed=chain[0] == chain[-1])
         ]

@@ -24,7 +24,6 @@ from lead_sim.maps.opendrive_model import (
     SignalDef,
     TownDef,
 )
-from lead_sim.maps.opendrive_writer import to_xodr
 
 #: OpenDRIVE signal types as CARLA reports them in ``get_all_landmarks()``.
 TRAFFIC_LIGHT_TYPE = "1000001"
@@ -166,7 +165,7 @@ class TownBuilder:
             road = arm.road
             if road.length < STOP_LINE_SETBACK_M * 3:
                 continue
-            mid = (STOP_LINE_SETBACK_M - 0.5) / 2.0 + 0.25
+            mid = STOP_LINE_SETBACK_M / 2.0  # between the junction mouth and the stop line
             s = road.length - mid if arm.at_end else mid
             right = road.side_width(-1, ("driving", "parking"))
             left = road.side_width(1, ("driving", "parking"))

@@ -69,14 +69,15 @@ class TownMap:
 
         Offline ``carla.Map.get_spawn_points()`` is empty, so poses come from waypoints spaced
         ``min_spacing_m`` along each lane, in a fixed order (road, lane, s) for determinism.
-        Points closer than 2 m to the end of their lane are left out so a vehicle never starts
-        on a junction's stop line.
+        Points within 3 m of a junction (or of a dead end) are left out, so a vehicle never starts
+        inside a junction or on its stop line.
         """
         key = ("spawn", float(min_spacing_m))
         if key not in self._cache:
             candidates = []
             for wp in self.drivable_waypoints(min_spacing_m):
-                if wp.is_junction or not wp.next(2.0):
+                near = wp.next(3.0) + wp.previous(3.0)
+                if wp.is_junction or not near or any(n.is_junction for n in near):
                     continue
                 t = wp.transform
                 candidates.append(((wp.road_id, wp.lane_id, round(wp.s, 3)),

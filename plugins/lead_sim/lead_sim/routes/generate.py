@@ -7,7 +7,7 @@ import numpy as np
 
 from lead_framework.route import Location, RouteSpec, Weather
 from lead_sim.routes.graph import LaneGraph
-from lead_sim.routes.planner import RouteError, TownLike, _as_town, plan_route
+from lead_sim.routes.planner import RouteError, TownLike, plan_route, resolve_town
 
 KEYPOINT_SPACING_M = 50.0
 
@@ -70,7 +70,7 @@ def generate_routes(
     lo, hi = float(length_m[0]), float(length_m[1])
     if not 0 < lo <= hi:
         raise ValueError(f"length_m must be (lo, hi) with 0 < lo <= hi, got {length_m!r}")
-    town = _as_town(town)
+    town = resolve_town(town)
     graph = town.lane_graph
     rng = np.random.default_rng(seed)
     routes: list[RouteSpec] = []

@@ -112,12 +112,22 @@ def turn_option(yaws: np.ndarray) -> RoadOption:
     return RoadOption.RIGHT if turn > 0 else RoadOption.LEFT
 
 
-def _sample_lane(start: carla.Waypoint) -> list[carla.Waypoint]:
+def _sample_lane(start: carla.Waypoint, max_samples: int = 100_000) -> list[carla.Waypoint]:
+    """Waypoints every metre along ``start``'s lane up to its end.
+
+    Stepped with ``next`` rather than ``next_until_lane_end``, which crashes the process on some
+    lanes of the large CARLA towns (Town12).
+    """
+    key = (start.road_id, start.section_id, start.lane_id)
     samples = [start]
-    for wp in start.next_until_lane_end(SAMPLE_STEP_M):
-        if (wp.road_id, wp.section_id, wp.lane_id) != (start.road_id, start.section_id, start.lane_id):
+    while len(samples) < max_samples:
+        ahead = [w for w in samples[-1].next(SAMPLE_STEP_M) if (w.road_id, w.section_id, w.lane_id) == key]
+        if not ahead:
             break
-        samples.append(wp)
+        forward = ahead[0].s - samples[-1].s if start.lane_id < 0 else samples[-1].s - ahead[0].s
+        if forward <= 1e-6:  # the lane wrapped onto itself
+            break
+        samples.append(ahead[0])
     return samples
 
 

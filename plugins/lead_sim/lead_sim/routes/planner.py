@@ -33,6 +33,8 @@ TownLike = Union["TownMap", str]
 #: Keypoints farther than this from any driving lane centre are refused.
 MAX_SNAP_DISTANCE_M = 5.0
 DENSE_STEP_M = 1.0
+#: Consecutive keypoints on one lane at most this far backwards count as the same place.
+SAME_PLACE_TOLERANCE_M = 1.0
 _TARGET = -1
 
 
@@ -78,7 +80,8 @@ class DenseRoute:
         return 100.0 * self.distances / max(self.length_m, 1e-9)
 
 
-def _as_town(town: TownLike) -> TownMap:
+def resolve_town(town: TownLike) -> TownMap:
+    """``town`` itself, or the town :func:`lead_sim.maps.load_town` loads for a name or path."""
     if isinstance(town, str):
         from lead_sim.maps.towns import load_town
 
@@ -146,8 +149,10 @@ def _search_leg(graph: LaneGraph, start: tuple[LaneSegment, int], end: tuple[Lan
     off_s, off_e = seg_s.cum[idx_s], seg_e.cum[idx_e]
 
     first: list[tuple[int, tuple[Piece, ...]]] = []  # (node or _TARGET, pieces) from the start
-    if seg_s is seg_e and idx_e >= idx_s:
-        first.append((_TARGET, (Piece(seg_s.index, idx_s, idx_e, seg_s.option),)))
+    if seg_s is seg_e and off_e >= off_s - SAME_PLACE_TOLERANCE_M:
+        # An end just behind the start (dense keypoints snapping to the same sample) is the same
+        # place, not a reason to drive round the block.
+        first.append((_TARGET, (Piece(seg_s.index, idx_s, max(idx_e, idx_s), seg_s.option),)))
     first.append((seg_s.exit_node, (Piece(seg_s.index, idx_s, len(seg_s.points) - 1, seg_s.option),)))
     for path in _neighbour_paths(graph, seg_s):
         pieces = lane_change_pieces(path, off_s)
@@ -268,7 +273,7 @@ def _yaws(positions: np.ndarray) -> np.ndarray:
 
 def plan_route(town: TownLike, waypoints: np.ndarray, route_id: str = "") -> DenseRoute:
     """The dense route through ``waypoints`` (N >= 2 keypoints, (N, 3) CARLA coordinates)."""
-    town = _as_town(town)
+    town = resolve_town(town)
     keypoints = np.asarray(waypoints, dtype=np.float64)
     if keypoints.ndim != 2 or keypoints.shape[1] != 3 or len(keypoints) < 2:
         raise RouteError(f"route {route_id!r}: need an (N, 3) array of N >= 2 keypoints, got shape {keypoints.shape}")

@@ -32,6 +32,8 @@ SHIFT = 4  # fixed-point bits for polygon vertices
 FACES = np.array([[4, 6, 7, 5], [0, 2, 3, 1], [2, 6, 7, 3], [0, 4, 5, 1], [1, 5, 7, 3], [0, 4, 6, 2]])
 FACE_AXIS = np.array([0, 0, 1, 1, 2, 2])
 FACE_SIGN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+FOG_LEVELS = 16  # RGB ground colours are looked up by (ground class, quantised fog weight)
+SKY_CLASS = 15
 PRODUCTS = frozenset({"rgb", "semantic", "depth", "ids"})
 
 
@@ -81,7 +83,9 @@ class CameraView:
         ray_z = (rays / np.linalg.norm(rays, axis=-1, keepdims=True)) @ up_in_camera
         self.sky_height = np.clip(np.arcsin(np.clip(ray_z, -1, 1)) / (math.pi / 4), 0.0, 1.0)
         self.u, self.v = u.astype(np.float32), v.astype(np.float32)
-        self._background: dict[Look, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._sky_level = np.round(self.sky_height * (FOG_LEVELS - 1)).astype(np.uint8) | np.uint8(SKY_CLASS << 4)
+        self._palettes: dict[Look, np.ndarray] = {}
+        self._fog_levels: dict[Look, np.ndarray] = {}
 
     def _plane_coeffs(self, normal: np.ndarray, offset: float) -> np.ndarray:
         """(a, b, c) with inverse depth = a*u + b*v + c for the plane normal . p = offset (camera frame)."""
@@ -113,15 +117,19 @@ class CameraView:
             borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN),
         )
 
-    def _backdrop(self, look: Look) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per weather: blend weights of the ground colour and of the backdrop (fog or sky colour)."""
-        key = look  # hashed by identity; looks are cached per weather
-        if key not in self._background:
-            fog = np.where(self.sky, 1.0, look.fog_weight(self.ground_depth))
-            sky = look.sky_horizon * (1 - self.sky_height[..., None]) + look.sky_top * self.sky_height[..., None]
-            backdrop = np.where(self.sky[..., None], sky, look.fog_bgr).astype(np.uint8)
-            self._background[key] = ((1.0 - fog).astype(np.float32), fog.astype(np.float32), backdrop)
-        return self._background[key]
+    def _palette(self, look: Look) -> np.ndarray:
+        """Per weather: (256,) uint32 BGRA colours indexed by ``ground class << 4 | fog level`` (sky: class 15)."""
+        if look not in self._palettes:  # looks are hashed by identity and cached per weather
+            level = np.arange(FOG_LEVELS) / (FOG_LEVELS - 1)
+            ground = look.ground_bgr.reshape(256, 3)[:SKY_CLASS].astype(np.float64)
+            colours = np.zeros((16, FOG_LEVELS, 3))
+            colours[:SKY_CLASS] = ground[:, None, :] * (1 - level[None, :, None]) + look.fog_bgr * level[None, :, None]
+            colours[SKY_CLASS] = look.sky_horizon * (1 - level[:, None]) + look.sky_top * level[:, None]
+            bgra = np.concatenate([np.clip(colours, 0, 255), np.full((16, FOG_LEVELS, 1), 255.0)], axis=-1)
+            self._palettes[look] = np.ascontiguousarray(np.round(bgra).astype(np.uint8).reshape(256, 4)).view(np.uint32)[:, 0]
+            fog = look.fog_weight(self.ground_depth)
+            self._fog_levels[look] = np.where(self.sky, self._sky_level, np.round(fog * (FOG_LEVELS - 1))).astype(np.uint8)
+        return self._palettes[look]
 
     # ---- boxes --------------------------------------------------------------------------------------------
     def _visible_faces(self, ctx: FrameContext, camera_from_world: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
@@ -140,24 +148,27 @@ class CameraView:
         v = self.cy - self.focal * corners[..., 2] / safe_x
         all_ahead = ahead.all(axis=1)
         outside = all_ahead & (((u < 0).all(1)) | ((u >= self.width).all(1)) | ((v < 0).all(1)) | ((v >= self.height).all(1)))
-        keep = ahead.any(axis=1) & ~outside & (distance < MAX_BOX_DISTANCE_M)
-        normals = np.einsum("ij,mjk->mki", rot, solids.rotation)  # (M, 3 axes, 3) camera-frame axes
+        keep = np.flatnonzero(ahead.any(axis=1) & ~outside & (distance < MAX_BOX_DISTANCE_M))
+        keep = keep[np.argsort(-distance[keep])]
+        axes = np.einsum("ij,mjk->mki", rot, solids.rotation[keep])  # (K, 3, 3) camera-frame box axes
+        normals = axes[:, FACE_AXIS] * FACE_SIGN[None, :, None]  # (K, 6, 3)
+        face_corners = corners[keep][:, FACES]  # (K, 6, 4, 3)
+        facing = np.einsum("kfj,kfj->kf", normals, face_corners.mean(axis=2)) < 0.0
+        face_ahead = ahead[keep][:, FACES].all(axis=2)
         faces = []
-        for m in np.flatnonzero(keep)[np.argsort(-distance[keep])]:
-            for f in range(6):
-                normal = normals[m, FACE_AXIS[f]] * FACE_SIGN[f]
-                polygon = corners[m, FACES[f]]
-                if normal @ polygon.mean(axis=0) >= 0.0:  # back face
+        for k, f in zip(*np.nonzero(facing)):
+            polygon = face_corners[k, f]
+            if not face_ahead[k, f]:
+                polygon = _clip_near(polygon)
+                if len(polygon) < 3:
                     continue
-                if not ahead[m, FACES[f]].all():
-                    polygon = _clip_near(polygon)
-                    if len(polygon) < 3:
-                        continue
-                faces.append((int(m), f, polygon))
+            faces.append((int(keep[k]), int(f), polygon))
         return faces
 
     def _pixels(self, polygon: np.ndarray) -> np.ndarray:
-        uv = np.stack([self.cx + self.focal * polygon[:, 1] / polygon[:, 0], self.cy - self.focal * polygon[:, 2] / polygon[:, 0]], 1)
+        uv = np.empty((len(polygon), 2))
+        uv[:, 0] = self.cx + self.focal * polygon[:, 1] / polygon[:, 0]
+        uv[:, 1] = self.cy - self.focal * polygon[:, 2] / polygon[:, 0]
         return np.round(uv * (1 << SHIFT)).astype(np.int32)
 
     # ---- render -------------------------------------------------------------------------------------------
@@ -169,10 +180,10 @@ class CameraView:
         out = CameraImages()
         solids = ctx.solids
         if "rgb" in products:
-            out.rgb = self._rgb(ground, faces, polygons, ctx, camera_from_world, look)
+            out.rgb = self._rgb(ground, faces, polygons, ctx, look)
         if "semantic" in products:
             tags = cv2.LUT(ground, GROUND_TO_TAG)
-            tags[self.sky] = CarlaTag.SKY
+            np.copyto(tags, np.uint8(CarlaTag.SKY), where=self.sky)
             for (m, _, _), pts in zip(faces, polygons):
                 cv2.fillConvexPoly(tags, pts, int(solids.tag[m]), cv2.LINE_8, SHIFT)
             out.semantic = np.zeros((self.height, self.width, 4), np.uint8)
@@ -188,18 +199,24 @@ class CameraView:
                 out.depth = encode_depth(self._depth(ids, faces, camera_from_world, ctx))
         return out
 
-    def _rgb(self, ground, faces, polygons, ctx: FrameContext, camera_from_world, look: Look) -> np.ndarray:
-        keep_w, fog_w, backdrop = self._backdrop(look)
-        colour = cv2.LUT(cv2.merge([ground, ground, ground]), look.ground_bgr)
-        image = cv2.blendLinear(colour, backdrop, keep_w, fog_w)
-        solids = ctx.solids
-        for (m, f, polygon), pts in zip(faces, polygons):
-            world_normal = solids.rotation[m][:, FACE_AXIS[f]] * FACE_SIGN[f]
-            shade = look.ambient + (1.0 - look.ambient) * max(0.0, float(world_normal @ look.sun_direction))
-            fog = float(look.fog_weight(np.linalg.norm(polygon.mean(axis=0))))
-            bgr = look.tone(solids.bgr[m] * shade) * (1.0 - fog) + look.fog_bgr * fog
-            cv2.fillConvexPoly(image, pts, tuple(float(c) for c in np.clip(bgr, 0, 255)), cv2.LINE_8, SHIFT)
-        return cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    def _rgb(self, ground: np.ndarray, faces, polygons, ctx: FrameContext, look: Look) -> np.ndarray:
+        palette = self._palette(look)
+        index = np.left_shift(ground, 4)
+        np.bitwise_or(index, self._fog_levels[look], out=index)
+        np.copyto(index, self._fog_levels[look], where=self.sky)
+        image = palette[index].view(np.uint8).reshape(self.height, self.width, 4)
+        if faces:
+            solids = ctx.solids
+            solid = np.array([m for m, _, _ in faces])
+            axis = FACE_AXIS[[f for _, f, _ in faces]]
+            sign = FACE_SIGN[[f for _, f, _ in faces]]
+            world_normals = solids.rotation[solid, :, axis] * sign[:, None]
+            shade = look.ambient + (1.0 - look.ambient) * np.maximum(world_normals @ look.sun_direction, 0.0)
+            fog = look.fog_weight(np.linalg.norm([polygon.mean(axis=0) for _, _, polygon in faces], axis=1))[:, None]
+            bgr = np.clip(look.tone(solids.bgr[solid] * shade[:, None]) * (1.0 - fog) + look.fog_bgr * fog, 0, 255)
+            for colour, pts in zip(bgr.tolist(), polygons):
+                cv2.fillConvexPoly(image, pts, (*colour, 255.0), cv2.LINE_8, SHIFT)
+        return image
 
     def _depth(self, ids: np.ndarray, faces, camera_from_world: np.ndarray, ctx: FrameContext) -> np.ndarray:
         """Metric depth (distance along the optical axis) per pixel."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import attrs
+import carla
 import numpy as np
 
 from lead_sim.scene import EGO_INDEX, Scene
@@ -20,6 +21,7 @@ class FrameContext:
     scene: Scene
     frame: int
     raster: GroundRaster
+    town: carla.Map
     #: Visible pixels per actor row, summed over the cameras rendered this tick (for box labels).
     camera_pixels: dict[int, int] = attrs.field(factory=dict)
     #: LiDAR returns per actor row, summed over the LiDARs read this tick (for box labels).

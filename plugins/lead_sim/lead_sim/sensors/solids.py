@@ -62,15 +62,22 @@ class Solids:
         return self.center[:, None, :] + np.einsum("mij,mkj->mki", self.rotation, local)
 
 
+_KIND_TO_TAG = np.zeros(256, np.uint8)
+for _kind, _tag in _ACTOR_TAG.items():
+    _KIND_TO_TAG[_kind] = _tag
+
+
 def _actor_tags(scene: Scene, rows: np.ndarray) -> np.ndarray:
-    tags = np.array([_ACTOR_TAG[ActorKind(k)] for k in scene.actors.kinds[rows]], dtype=np.uint8)
-    for i, row in enumerate(rows):
-        if scene.actors.kinds[row] in (ActorKind.VEHICLE, ActorKind.PARKED_VEHICLE, ActorKind.EMERGENCY_VEHICLE):
-            blueprint = scene.actors.blueprints[row].lower() if row < len(scene.actors.blueprints) else ""
-            for word, tag in _BLUEPRINT_TAGS:
-                if word in blueprint:
-                    tags[i] = tag
-                    break
+    """CARLA tag per actor row: by kind, refined by blueprint for motor vehicles (trucks, buses, motorbikes)."""
+    tags = _KIND_TO_TAG[scene.actors.kinds[rows].astype(np.int64)]
+    blueprints = scene.actors.blueprints
+    for i in np.flatnonzero(tags == CarlaTag.CAR):
+        row = rows[i]
+        blueprint = blueprints[row].lower() if row < len(blueprints) else ""
+        for word, tag in _BLUEPRINT_TAGS:
+            if word in blueprint:
+                tags[i] = tag
+                break
     return tags
 
 

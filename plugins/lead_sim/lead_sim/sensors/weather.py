@@ -21,7 +21,7 @@ import numpy as np
 from lead_framework.route import Weather
 from lead_sim.sensors.tags import GROUND_BGR, Ground
 
-FOG_PER_M = 0.06  # extinction per metre at fog_density 100 (half visibility at ~12 m)
+FOG_PER_M = 0.1  # extinction per metre at fog_density 100 (half the colour is fog at ~7 m)
 NIGHT_LIGHT = 0.12
 _FOG_BGR = np.array([200.0, 200.0, 200.0])
 _SKY_DAY_TOP, _SKY_DAY_HORIZON = np.array([200.0, 140.0, 80.0]), np.array([235.0, 210.0, 185.0])

@@ -66,12 +66,11 @@ class GroundRaster:
 
     def lookup(self, xy: np.ndarray) -> np.ndarray:
         """Ground class at (N, 2) world positions (terrain outside the raster)."""
-        cells = self.world_to_cell(xy)
+        col = np.floor((xy[:, 0] - self.x0) / self.resolution).astype(np.int64)
+        row = np.floor((xy[:, 1] - self.y0) / self.resolution).astype(np.int64)
         rows, cols = self.classes.shape
-        inside = (cells[:, 0] >= 0) & (cells[:, 0] < cols) & (cells[:, 1] >= 0) & (cells[:, 1] < rows)
-        out = np.full(len(xy), Ground.TERRAIN, dtype=np.uint8)
-        out[inside] = self.classes[cells[inside, 1], cells[inside, 0]]
-        return out
+        inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+        return np.where(inside, self.classes[np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)], Ground.TERRAIN)
 
     def cell_to_world(self) -> np.ndarray:
         """3x3 affine matrix mapping homogeneous (col, row, 1) to (x, y, 1) of the cell's corner."""

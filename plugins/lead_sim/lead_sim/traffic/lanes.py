@@ -85,7 +85,8 @@ def _resample(raw: np.ndarray) -> tuple[np.ndarray, float]:
 
 @attrs.define
 class LaneGraph(PolylineSet):
-    """All driving lanes of a town as a :class:`PolylineSet` plus lane attributes.
+    """All driving lanes of a town as a :class:`PolylineSet` plus lane attributes (one entry per
+    OpenDRIVE lane section lane).
 
     Per point: ``yaws`` (P,). Per lane: ``is_junction``,
     ``junction_id`` (-1 outside junctions), ``width``, ``road_id``, ``lane_id``, ``successors``,
@@ -162,7 +163,8 @@ def _landmark_before_end(start: carla.Waypoint, length: float, kind: str) -> str
 
 
 def build_lane_graph(town_map: carla.Map) -> LaneGraph:
-    topology = town_map.get_topology()
+    # get_topology lists a lane once per successor; keep one edge per lane.
+    topology = list({(a.road_id, a.section_id, a.lane_id): (a, b) for a, b in town_map.get_topology()}.values())
     lines = polylines_from([_sample_lane(a, b) for a, b in topology])
     points, offsets, counts, lengths, spacing = lines.points, lines.offset, lines.count, lines.length, lines.spacing
     diffs = np.diff(points[:, :2], axis=0, append=points[-1:, :2])

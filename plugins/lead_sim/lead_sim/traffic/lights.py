@@ -75,12 +75,18 @@ class TrafficLightController:
         junction_offsets = {j: float(rng.uniform(0.0, 4 * slot)) for j in junctions}
         self._offset = np.array([junction_offsets[j] for j in junction_of], dtype=np.float64)
         self._frozen = np.full(len(self.lights), -1, dtype=np.int8)
+        self._next_change = -np.inf
         self.states = np.full(len(self.lights), int(LightState.RED), dtype=np.int8)
         self.update(0.0)
 
     def update(self, time_s: float) -> None:
-        if not self.lights:
+        if not self.lights or time_s < self._next_change:
             return
+        # Phases change on a grid of slot boundaries per junction offset; the earliest one next.
+        boundaries = np.array([self.timing.green_s, self.timing.green_s + self.timing.yellow_s, self._slot])
+        slot_time = np.mod(time_s + self._offset, self._slot)
+        until = boundaries[None, :] - slot_time[:, None]
+        self._next_change = time_s + float(np.min(np.where(until > 1e-9, until, np.inf)))
         t = self.timing
         cycle = self._count * self._slot
         local = np.mod(time_s + self._offset, cycle) - self._phase * self._slot
@@ -96,12 +102,14 @@ class TrafficLightController:
     def freeze(self, light_index: int, state: LightState) -> None:
         """Hold one light in a state (scenarios that give the ego green, or run a red)."""
         self._frozen[light_index] = int(state)
+        self._next_change = -np.inf
         self.states[light_index] = int(state)
         self.lights[light_index].state = state
 
     def release(self, light_index: int) -> None:
         """Return a frozen light to its cycle."""
         self._frozen[light_index] = -1
+        self._next_change = -np.inf
 
 
 def _make_light(index: int, graph: LaneGraph, lanes: list[int]) -> TrafficLight:

@@ -61,8 +61,14 @@ class Traffic:
         self.lights = TrafficLightController(graph, rng)
         self.stop_signs, self.lane_stop = build_stop_signs(graph)
         self._spawn_lanes = np.flatnonzero(~graph.is_junction & ~graph.dead_end & (graph.length > 4.0))
-        self._junction_points = np.flatnonzero(graph.is_junction[np.searchsorted(graph.offset, np.arange(graph.points.shape[0]), side="right") - 1])
-        self._junction_point_lane = np.searchsorted(graph.offset, self._junction_points, side="right") - 1
+        point_lane = np.searchsorted(graph.offset, np.arange(graph.points.shape[0]), side="right") - 1
+        self._junction_points = np.flatnonzero(graph.is_junction[point_lane])
+        self._junction_point_lane = point_lane[self._junction_points]
+        junction_xy = graph.points[self._junction_points, :2]
+        self._junction_box = (
+            (junction_xy.min(axis=0) - 20.0, junction_xy.max(axis=0) + 20.0) if junction_xy.size else None
+        )
+        self._junction_xy = junction_xy
 
         models = [CAR_MODELS[int(k)] for k in rng.integers(len(CAR_MODELS), size=spec.vehicles)]
         models += [BICYCLE_MODEL] * spec.bicycles
@@ -144,17 +150,22 @@ class Traffic:
 
     def ego_junction_lanes(self) -> frozenset[int]:
         """Junction lanes the ego is on or about to be on (traffic does not enter across them)."""
-        if self._junction_points.size == 0:
+        if self._junction_box is None:
             return frozenset()
         a = self.actors
         here = a.position[0, :2]
         ahead = here + 1.5 * a.velocity[0, :2]
-        pts = self.graph.points[self._junction_points, :2]
-        reach = EGO_JUNCTION_REACH_M**2
-        near = (np.sum((pts - here) ** 2, axis=1) < reach) | (np.sum((pts - ahead) ** 2, axis=1) < reach)
-        if not near.any():
+        low, high = self._junction_box
+        if not ((here > low).all() and (here < high).all()):
             return frozenset()
-        return frozenset(np.unique(self._junction_point_lane[near]).tolist())
+        pts = self._junction_xy
+        reach = EGO_JUNCTION_REACH_M**2
+        d_here = (pts[:, 0] - here[0]) ** 2 + (pts[:, 1] - here[1]) ** 2
+        d_ahead = (pts[:, 0] - ahead[0]) ** 2 + (pts[:, 1] - ahead[1]) ** 2
+        near = np.flatnonzero((d_here < reach) | (d_ahead < reach))
+        if near.size == 0:
+            return frozenset()
+        return frozenset(self._junction_point_lane[near].tolist())
 
     def step(self, dt: float, time_s: float) -> None:
         self.lights.update(time_s)

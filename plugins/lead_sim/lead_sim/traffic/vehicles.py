@@ -1,22 +1,26 @@
 """Lane-following traffic (cars and bicycles): IDM car following, lights, stop signs, junction rules.
 
-Every vehicle drives along a queue of ``QUEUE_LANES`` lanes (the current one first; a random
-successor is drawn whenever the queue shifts). Each tick, all vehicles are updated at once:
+Each vehicle owns a *path buffer*: its future path sampled every metre for ``BUFFER_M`` metres along
+a queue of lanes (random successors drawn ahead of time), with headings and a curve speed limit
+per sample. The buffer is rebuilt only when the vehicle has used it up or is respawned, so the
+per-tick update is array indexing over all vehicles at once:
 
-1. sample each vehicle's path ``LOOKAHEAD_M`` ahead and find the first obstacle whose box (grown by
-   the vehicle's half width) covers a path point: the IDM leader (any actor: the ego, vehicles,
-   walkers, props);
-2. add a virtual standing leader at the junction's stop line while the lane's light is red (or
+1. (every second tick) gather each vehicle's path samples ``LOOKAHEAD_M`` ahead and find the nearest obstacle whose box
+   (grown by the vehicle's half width) covers a sample: the IDM leader (any actor: the ego,
+   vehicles, walkers, props);
+2. (on the other ticks) add a virtual standing leader at the junction's stop line while the lane's light is red (or
    yellow with room to stop), while a stop sign is not yet served, or while the junction has not
    granted entry;
 3. grant junction entry to a vehicle near the stop line when no vehicle inside the junction (or
    already granted) drives a crossing or merging lane, and the ego is not on one;
-4. integrate IDM and move along the polylines.
+4. integrate IDM and move along the buffer.
 
-Only step 3 loops in Python, over the few vehicles waiting at a stop line.
+Python loops run only over the few vehicles that wait at a stop line, change lane or rebuild.
 """
 
 from __future__ import annotations
+
+import math
 
 import attrs
 import numpy as np
@@ -24,14 +28,22 @@ import numpy as np
 from lead_sim.scene import LightState
 from lead_sim.traffic.lanes import LaneGraph
 
-QUEUE_LANES = 5
-LOOKAHEAD_M = np.concatenate([np.arange(0.0, 20.0, 1.0), np.arange(20.0, 42.0, 2.0)])
-LOOKAHEAD_STEP_M = np.diff(LOOKAHEAD_M, append=LOOKAHEAD_M[-1] + 2.0)
+BUFFER_M = 128
+LOOKAHEAD_M = np.concatenate([np.arange(0, 20, 1), np.arange(20, 42, 2)]).astype(np.int64)
+LOOKAHEAD_STEP_M = np.diff(LOOKAHEAD_M, append=LOOKAHEAD_M[-1] + 2).astype(np.float64)
+COARSE_STEP_M = 5
+COARSE_LOOKAHEAD_M = np.arange(0, 45, COARSE_STEP_M, dtype=np.int64)
+#: Rebuild the buffer when fewer than this many metres of it lie ahead.
+REBUILD_AHEAD_M = 64
+#: Leaders are searched on even ticks and junction rules applied on odd ticks (a 0.1 s reaction
+#: time); in between the leader gap is advanced with both speeds.
+SENSE_EVERY_TICKS = 2
 #: Obstacles farther than this (metres) are not considered as leaders.
 DETECTION_RADIUS_M = 45.0
-#: Curvature is read over this many path samples (~16 m) to slow down before turns.
-CURVE_SAMPLES = 16
+#: The curve speed limit looks this far (metres) ahead.
+CURVE_WINDOW_M = 16
 NO_GAP = 1e6
+NO_ENTRY = np.inf
 
 
 @attrs.define(frozen=True)
@@ -62,7 +74,11 @@ class Obstacles:
 
 
 class LaneFollowers:
-    """A fleet of lane-following actors; ``position``/``yaw``/``velocity`` are refreshed each tick."""
+    """A fleet of lane-following actors; ``position``/``yaw``/``velocity`` are refreshed each tick.
+
+    ``odometer`` is the distance each vehicle has driven along its path; lane ``queue[i][k]`` ends
+    at odometer ``lane_end[i][k]``.
+    """
 
     def __init__(
         self,
@@ -85,80 +101,157 @@ class LaneFollowers:
         self.rng = rng
         self.idm = idm
         n = lanes.shape[0]
-        self.s = s.astype(np.float64).copy()
-        self.speed = np.zeros(n)
         self.desired_speed = desired_speed.astype(np.float64)
-        self.extent = extent.astype(np.float64)
+        self.extent = extent.astype(np.float64).reshape(n, 3)
         self.lateral_offset = lateral_offset.astype(np.float64)
-        self.queue = np.zeros((n, QUEUE_LANES), dtype=np.int64)
-        self.queue[:, 0] = lanes
-        for k in range(1, QUEUE_LANES):
-            self.queue[:, k] = [self._draw_successor(int(lane)) for lane in self.queue[:, k - 1]]
+        self.speed = np.zeros(n)
+        self.odometer = np.zeros(n)
         self.granted = np.zeros(n, dtype=bool)
         self.stop_served = np.zeros(n, dtype=bool)
+        self.queue: list[list[int]] = [[] for _ in range(n)]
+        self.lane_end: list[list[float]] = [[] for _ in range(n)]
+        # Per-vehicle summaries of the queue, refreshed when it changes.
+        self.lane = np.zeros(n, dtype=np.int64)
+        self.current_lane_end = np.zeros(n)
+        self.in_junction = np.zeros(n, dtype=bool)
+        self.entry_odometer = np.full(n, NO_ENTRY)
+        self.entry_incoming = np.zeros(n, dtype=np.int64)
+        self.entry_lane = np.zeros(n, dtype=np.int64)
+        self.at_dead_end = np.zeros(n, dtype=bool)
+        # Path buffers.
+        self.buffer_xy = np.zeros((n, BUFFER_M, 2))
+        self.buffer_z = np.zeros((n, BUFFER_M))
+        self.buffer_yaw = np.zeros((n, BUFFER_M))
+        self.buffer_curve_speed = np.zeros((n, BUFFER_M))
+        self.buffer_start = np.zeros(n)
+        self.buffer_valid = np.zeros(n, dtype=np.int64)
         self.position = np.zeros((n, 3))
         self.yaw = np.zeros(n)
         self.velocity = np.zeros((n, 3))
         self.respawned = 0
+        self._rows = np.arange(n)
+        self._tick = 0
+        self._gap = np.full(n, NO_GAP)
+        self._lead_speed = np.zeros(n)
+        self._held = np.zeros(n, dtype=bool)
+        for i in range(n):
+            self._reset_vehicle(i, int(lanes[i]), float(s[i]))
         self._update_pose()
 
     def __len__(self) -> int:
-        return int(self.s.shape[0])
+        return int(self.speed.shape[0])
 
-    # ------------------------------------------------------------------ path
-    def _draw_successor(self, lane: int) -> int:
+    # --------------------------------------------------------------- queue
+    def _draw_successor(self, lane: int) -> int | None:
         options = self.graph.successors[lane]
         if not options:
-            return lane  # dead end: the path stops at the lane end
+            return None
         return int(options[int(self.rng.integers(len(options)))])
 
-    def _path(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Path samples (N, K, 2), their yaws (N, K) and the queue's cumulative lane ends (N, Q)."""
-        g = self.graph
-        lengths = g.length[self.queue]
-        ends = np.cumsum(lengths, axis=1)
-        s_total = self.s[:, None] + LOOKAHEAD_M[None, :]
-        slot = np.minimum((s_total[:, :, None] >= ends[:, None, :]).sum(axis=2), QUEUE_LANES - 1)
-        local = s_total - np.take_along_axis(ends - lengths, slot, axis=1)
-        lane = np.take_along_axis(self.queue, slot, axis=1)
-        points, yaws = g.pose_at(lane.ravel(), local.ravel())
-        n, k = s_total.shape
-        xy = points[:, :2].reshape(n, k, 2)
-        yaws = yaws.reshape(n, k)
-        offset = self.lateral_offset[:, None]
-        xy = xy + offset[..., None] * np.stack([-np.sin(yaws), np.cos(yaws)], axis=2)
-        return xy, yaws, ends
+    def _reset_vehicle(self, i: int, lane: int, s: float) -> None:
+        self.odometer[i] = s
+        self.queue[i] = [lane]
+        self.lane_end[i] = [float(self.graph.length[lane])]
+        self.granted[i] = False
+        self.stop_served[i] = False
+        self._rebuild(i)
 
-    # --------------------------------------------------------------- leaders
-    def _leaders(self, path: np.ndarray, path_yaw: np.ndarray, obstacles: Obstacles, own_rows: np.ndarray):
+    def _extend_queue(self, i: int, until: float) -> None:
+        queue, ends = self.queue[i], self.lane_end[i]
+        while ends[-1] < until:
+            nxt = self._draw_successor(queue[-1])
+            if nxt is None:
+                break
+            queue.append(nxt)
+            ends.append(ends[-1] + float(self.graph.length[nxt]))
+
+    def _rebuild(self, i: int) -> None:
+        """Resample vehicle ``i``'s path buffer from its current odometer (extending its queue)."""
+        g = self.graph
+        start = math.floor(self.odometer[i])
+        self._extend_queue(i, start + BUFFER_M)
+        queue = np.asarray(self.queue[i])
+        ends = np.asarray(self.lane_end[i])
+        lengths = g.length[queue]
+        odo = start + np.arange(BUFFER_M, dtype=np.float64)
+        slot = np.minimum(np.searchsorted(ends, odo, side="right"), len(queue) - 1)
+        points, yaws = g.pose_at(queue[slot], odo - (ends[slot] - lengths[slot]))
+        offset = self.lateral_offset[i]
+        self.buffer_xy[i, :, 0] = points[:, 0] - offset * np.sin(yaws)
+        self.buffer_xy[i, :, 1] = points[:, 1] + offset * np.cos(yaws)
+        self.buffer_z[i] = points[:, 2]
+        self.buffer_yaw[i] = yaws
+        turn = np.abs(np.angle(np.exp(1j * np.diff(yaws, append=yaws[-1]))))
+        curve_speed = np.sqrt(self.idm.comfortable_lateral_accel / np.maximum(turn, 1e-4))
+        padded = np.concatenate([curve_speed, np.full(CURVE_WINDOW_M, curve_speed[-1])])
+        self.buffer_curve_speed[i] = np.lib.stride_tricks.sliding_window_view(padded, CURVE_WINDOW_M)[:BUFFER_M].min(axis=1)
+        self.buffer_start[i] = start
+        self.buffer_valid[i] = int(min(BUFFER_M, max(ends[-1] - start, 1.0)))
+        self._summarise_queue(i)
+
+    def _summarise_queue(self, i: int) -> None:
+        g = self.graph
+        queue, ends = self.queue[i], self.lane_end[i]
+        self.lane[i] = queue[0]
+        self.current_lane_end[i] = ends[0]
+        self.in_junction[i] = bool(g.is_junction[queue[0]])
+        self.at_dead_end[i] = len(queue) == 1 and bool(g.dead_end[queue[0]])
+        self.entry_odometer[i] = NO_ENTRY
+        for k in range(1, len(queue)):
+            if g.is_junction[queue[k]] and not g.is_junction[queue[k - 1]]:
+                self.entry_odometer[i] = ends[k - 1]
+                self.entry_incoming[i] = queue[k - 1]
+                self.entry_lane[i] = queue[k]
+                break
+
+    def _advance_lanes(self) -> None:
+        for i in np.flatnonzero(self.odometer >= self.current_lane_end):
+            queue, ends = self.queue[i], self.lane_end[i]
+            while len(queue) > 1 and self.odometer[i] >= ends[0]:
+                queue.pop(0)
+                ends.pop(0)
+                self.stop_served[i] = False
+                if not self.graph.is_junction[queue[0]]:
+                    self.granted[i] = False
+            self._summarise_queue(int(i))
+
+    # -------------------------------------------------------------- leaders
+    def _leaders(self, index: np.ndarray, obstacles: Obstacles, own_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(self)
         gap = np.full(n, NO_GAP)
         lead_speed = np.zeros(n)
-        here = self.position[:, :2]
-        rel = obstacles.position[None, :, :] - here[:, None, :]
-        heading = np.stack([np.cos(self.yaw), np.sin(self.yaw)], axis=1)
-        ahead = np.einsum("nmd,nd->nm", rel, heading) > -self.extent[:, None, 0]
-        near = np.einsum("nmd,nmd->nm", rel, rel) < DETECTION_RADIUS_M**2
-        mask = ahead & near
-        mask[np.arange(n), own_rows] = False
+        dx = obstacles.position[None, :, 0] - self.position[:, None, 0]
+        dy = obstacles.position[None, :, 1] - self.position[:, None, 1]
+        cos, sin = np.cos(self.yaw)[:, None], np.sin(self.yaw)[:, None]
+        mask = (dx * dx + dy * dy < DETECTION_RADIUS_M**2) & (dx * cos + dy * sin > -self.extent[:, None, 0])
+        mask[self._rows, own_rows] = False
         pi, pj = np.nonzero(mask)
         if pi.size == 0:
             return gap, lead_speed
-        d = path[pi] - obstacles.position[pj][:, None, :]
-        c = np.cos(obstacles.yaw[pj])[:, None]
-        s = np.sin(obstacles.yaw[pj])[:, None]
-        lx = d[..., 0] * c + d[..., 1] * s
-        ly = -d[..., 0] * s + d[..., 1] * c
-        half_width = (self.extent[pi, 1] + self.idm.lateral_margin_m)[:, None]
-        hit = (np.abs(lx) < obstacles.extent[pj, 0][:, None] + half_width) & (
-            np.abs(ly) < obstacles.extent[pj, 1][:, None] + half_width
-        )
-        has_hit = hit.any(axis=1)
-        if not has_hit.any():
+        grow = self.extent[:, 1] + self.idm.lateral_margin_m
+        # Coarse pass: path samples every COARSE_STEP_M against the obstacles' enclosing circles.
+        coarse = np.minimum(index[pi, None] + COARSE_LOOKAHEAD_M[None, :], self.buffer_valid[pi, None] - 1)
+        cd = self.buffer_xy[pi[:, None], coarse] - obstacles.position[pj][:, None, :]
+        reach = 0.5 * COARSE_STEP_M + np.hypot(obstacles.extent[pj, 0], obstacles.extent[pj, 1]) + grow[pi]
+        near_path = ((cd[..., 0] ** 2 + cd[..., 1] ** 2) < (reach**2)[:, None]).any(axis=1)
+        if not near_path.any():
             return gap, lead_speed
-        pi, pj, first = pi[has_hit], pj[has_hit], np.argmax(hit[has_hit], axis=1)
+        pi, pj = pi[near_path], pj[near_path]
+        samples = np.minimum(index[pi, None] + LOOKAHEAD_M[None, :], self.buffer_valid[pi, None] - 1)
+        d = self.buffer_xy[pi[:, None], samples] - obstacles.position[pj][:, None, :]
+        yaw_j = obstacles.yaw[pj]
+        c, s = np.cos(yaw_j)[:, None], np.sin(yaw_j)[:, None]
+        grow = grow[pi][:, None]
+        hit = (np.abs(d[..., 0] * c + d[..., 1] * s) < obstacles.extent[pj, 0][:, None] + grow) & (
+            np.abs(d[..., 1] * c - d[..., 0] * s) < obstacles.extent[pj, 1][:, None] + grow
+        )
+        first = np.argmax(hit, axis=1)
+        found = hit[np.arange(pi.size), first]
+        if not found.any():
+            return gap, lead_speed
+        pi, pj, first = pi[found], pj[found], first[found]
         pair_gap = LOOKAHEAD_M[first] - self.extent[pi, 0] - 0.5 * LOOKAHEAD_STEP_M[first]
-        yaw_at = path_yaw[pi, first]
+        yaw_at = self.buffer_yaw[pi, samples[found, first]]
         pair_speed = obstacles.velocity[pj, 0] * np.cos(yaw_at) + obstacles.velocity[pj, 1] * np.sin(yaw_at)
         order = np.lexsort((pair_gap, pi))
         rows, first_of_row = np.unique(pi[order], return_index=True)
@@ -168,43 +261,31 @@ class LaneFollowers:
         return gap, lead_speed
 
     # ------------------------------------------------------------ junctions
-    def _stop_line_gaps(self, ends: np.ndarray, ego_lanes: frozenset[int]) -> np.ndarray:
-        """Virtual leader gaps for lights, stop signs and junction entry (NO_GAP where free to go)."""
-        g = self.graph
-        n = len(self)
-        in_junction = g.is_junction[self.queue[:, 0]]
-        upcoming = g.is_junction[self.queue[:, 1:]]
-        has_entry = upcoming.any(axis=1) & ~in_junction
-        entry_slot = np.argmax(upcoming, axis=1) + 1
-        rows = np.arange(n)
-        incoming = self.queue[rows, entry_slot - 1]
-        junction_lane = self.queue[rows, entry_slot]
-        distance = ends[rows, entry_slot - 1] - self.s - self.extent[:, 0]
-
-        light = self.lane_light[incoming]
+    def _held_at_line(self, ego_lanes: frozenset[int]) -> np.ndarray:
+        """Which vehicles must stay behind their stop line (lights, stop signs, junction entry)."""
+        distance = self.entry_odometer - self.odometer - self.extent[:, 0]
+        approaching = ~self.granted & (distance < DETECTION_RADIUS_M) & (distance > -0.5)
+        if not approaching.any():
+            return approaching
+        light = self.lane_light[self.entry_incoming]
         state = np.where(light >= 0, self.light_states[np.maximum(light, 0)], int(LightState.GREEN))
         stopping_distance = self.speed**2 / (2.0 * self.idm.comfortable_decel)
         red = (state == int(LightState.RED)) | ((state == int(LightState.YELLOW)) & (distance > stopping_distance))
-        has_stop = self.lane_stop[incoming] >= 0
-        self.stop_served |= has_stop & has_entry & (self.speed < 0.1) & (distance < 4.0)
+        has_stop = self.lane_stop[self.entry_incoming] >= 0
+        self.stop_served |= approaching & has_stop & (self.speed < 0.1) & (distance < 4.0)
         unserved_stop = has_stop & ~self.stop_served
-
-        waiting = has_entry & ~self.granted & (distance > -0.5)
         decision_distance = np.maximum(8.0, stopping_distance + 4.0)
-        candidates = np.flatnonzero(waiting & ~red & ~unserved_stop & (distance < decision_distance))
+        candidates = np.flatnonzero(approaching & ~red & ~unserved_stop & (distance < decision_distance))
         if candidates.size:
-            self._grant(candidates, junction_lane, in_junction, ego_lanes)
-        blocked = waiting & ~self.granted
-        return np.where(blocked, distance + self.idm.min_gap_m - self.idm.stop_line_gap_m, NO_GAP)
+            self._grant(candidates, ego_lanes)
+        return approaching & ~self.granted
 
-    def _grant(self, candidates: np.ndarray, junction_lane: np.ndarray, in_junction: np.ndarray, ego_lanes: frozenset[int]) -> None:
-        g = self.graph
-        occupied = set(self.queue[in_junction, 0].tolist())
-        occupied.update(self.queue[in_junction & g.is_junction[self.queue[:, 1]], 1].tolist())
-        occupied.update(junction_lane[self.granted & ~in_junction].tolist())
+    def _grant(self, candidates: np.ndarray, ego_lanes: frozenset[int]) -> None:
+        occupied = set(self.lane[self.in_junction].tolist())
+        occupied.update(self.entry_lane[self.granted & ~self.in_junction].tolist())
         for i in candidates:
-            lane = int(junction_lane[i])
-            conflicts = g.conflicts[lane]
+            lane = int(self.entry_lane[i])
+            conflicts = self.graph.conflicts[lane]
             if lane in ego_lanes or not conflicts.isdisjoint(ego_lanes) or not conflicts.isdisjoint(occupied):
                 continue
             self.granted[i] = True
@@ -214,68 +295,56 @@ class LaneFollowers:
     def step(self, dt: float, obstacles: Obstacles, own_rows: np.ndarray, ego_lanes: frozenset[int]) -> None:
         """Advance all vehicles one tick. ``own_rows[i]`` is vehicle ``i``'s row in ``obstacles``."""
         p = self.idm
-        path, path_yaw, ends = self._path()
-        gap, lead_speed = self._leaders(path, path_yaw, obstacles, own_rows)
-        line_gap = self._stop_line_gaps(ends, ego_lanes)
+        v = self.speed
+        index = (self.odometer - self.buffer_start).astype(np.int64)
+        if self._tick % SENSE_EVERY_TICKS == 0:
+            self._gap, self._lead_speed = self._leaders(index, obstacles, own_rows)
+        else:
+            self._gap = np.where(self._gap < NO_GAP, self._gap - (v - self._lead_speed) * dt, NO_GAP)
+        if self._tick % SENSE_EVERY_TICKS == SENSE_EVERY_TICKS - 1:
+            self._held = self._held_at_line(ego_lanes)
+        self._tick += 1
+        gap, lead_speed = self._gap, self._lead_speed
+        distance = self.entry_odometer - self.odometer - self.extent[:, 0]
+        line_gap = np.where(self._held & ~self.granted, distance + p.min_gap_m - p.stop_line_gap_m, NO_GAP)
         use_line = line_gap < gap
         gap = np.where(use_line, line_gap, gap)
         lead_speed = np.where(use_line, 0.0, lead_speed)
 
-        turn = np.abs(np.angle(np.exp(1j * np.diff(path_yaw[:, :CURVE_SAMPLES], axis=1)))) / LOOKAHEAD_STEP_M[: CURVE_SAMPLES - 1]
-        curve_speed = np.sqrt(p.comfortable_lateral_accel / np.maximum(turn.max(axis=1), 1e-4))
+        curve_speed = self.buffer_curve_speed[self._rows, np.minimum(index, BUFFER_M - 1)]
         target = np.maximum(np.minimum(self.desired_speed, curve_speed), 1.0)
-        v = self.speed
-        free = 1.0 - (v / target) ** p.delta
         desired_gap = p.min_gap_m + np.maximum(
-            0.0, v * p.time_headway_s + v * (v - lead_speed) / (2.0 * np.sqrt(p.max_accel * p.comfortable_decel))
+            0.0, v * p.time_headway_s + v * (v - lead_speed) / (2.0 * math.sqrt(p.max_accel * p.comfortable_decel))
         )
-        interaction = np.where(gap < NO_GAP, (desired_gap / np.maximum(gap, 0.05)) ** 2, 0.0)
-        accel = np.clip(p.max_accel * (free - interaction), -p.max_decel, p.max_accel)
-        new_speed = np.maximum(v + accel * dt, 0.0)
-        self.s += 0.5 * (v + new_speed) * dt
+        accel = p.max_accel * (1.0 - (v / target) ** p.delta - (desired_gap / np.maximum(gap, 0.05)) ** 2)
+        new_speed = np.maximum(v + np.clip(accel, -p.max_decel, p.max_accel) * dt, 0.0)
+        self.odometer += 0.5 * (v + new_speed) * dt
         self.speed = new_speed
         self._advance_lanes()
+        used = self.odometer - self.buffer_start
+        for i in np.flatnonzero((used > self.buffer_valid - REBUILD_AHEAD_M) & (self.buffer_valid == BUFFER_M)):
+            self._rebuild(int(i))
         self._update_pose()
-
-    def _advance_lanes(self) -> None:
-        g = self.graph
-        for i in np.flatnonzero(self.s >= g.length[self.queue[:, 0]]):
-            while self.s[i] >= g.length[self.queue[i, 0]]:
-                lane = int(self.queue[i, 0])
-                if not g.successors[lane]:
-                    self.s[i] = g.length[lane]
-                    self.speed[i] = 0.0
-                    break
-                self.s[i] -= g.length[lane]
-                self.queue[i, :-1] = self.queue[i, 1:]
-                self.queue[i, -1] = self._draw_successor(int(self.queue[i, -2]))
-                self.stop_served[i] = False
-                if not g.is_junction[self.queue[i, 0]]:
-                    self.granted[i] = False
 
     def dead_ends(self) -> np.ndarray:
         """Vehicles standing at the end of a lane without successors (to be respawned)."""
-        lane = self.queue[:, 0]
-        return np.flatnonzero(self.graph.dead_end[lane] & (self.s >= self.graph.length[lane] - 1e-6))
+        return np.flatnonzero(self.at_dead_end & (self.odometer >= self.current_lane_end - 1e-6))
 
     def place(self, i: int, lane: int, s: float) -> None:
         """Put vehicle ``i`` at ``(lane, s)`` at rest with a fresh random path."""
-        self.queue[i, 0] = lane
-        for k in range(1, QUEUE_LANES):
-            self.queue[i, k] = self._draw_successor(int(self.queue[i, k - 1]))
-        self.s[i] = s
         self.speed[i] = 0.0
-        self.granted[i] = False
-        self.stop_served[i] = False
+        self._reset_vehicle(i, lane, s)
         self.respawned += 1
         self._update_pose()
 
     def _update_pose(self) -> None:
-        lane = self.queue[:, 0]
-        points, yaw = self.graph.pose_at(lane, self.s)
-        right = np.stack([-np.sin(yaw), np.cos(yaw)], axis=1)
-        self.position[:, :2] = points[:, :2] + self.lateral_offset[:, None] * right
-        self.position[:, 2] = points[:, 2] + self.extent[:, 2]
-        self.yaw = yaw
-        self.velocity[:, 0] = self.speed * np.cos(yaw)
-        self.velocity[:, 1] = self.speed * np.sin(yaw)
+        u = np.clip(self.odometer - self.buffer_start, 0.0, self.buffer_valid - 1.0001)
+        k = u.astype(np.int64)
+        frac = u - k
+        rows = self._rows
+        xy0, xy1 = self.buffer_xy[rows, k], self.buffer_xy[rows, k + 1]
+        self.position[:, :2] = xy0 + (xy1 - xy0) * frac[:, None]
+        self.position[:, 2] = self.buffer_z[rows, k] + self.extent[:, 2]
+        self.yaw = self.buffer_yaw[rows, k]
+        self.velocity[:, 0] = self.speed * np.cos(self.yaw)
+        self.velocity[:, 1] = self.speed * np.sin(self.yaw)

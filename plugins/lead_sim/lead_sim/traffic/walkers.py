@@ -17,6 +17,8 @@ SIDEWALK_OFFSET_M = 1.5
 WALKER_EXTENT = (0.3, 0.3, 0.9)
 #: A walker this close (metres) to a crosswalk end may start crossing.
 CROSSWALK_REACH_M = 2.0
+#: Walkers look for crosswalks every this many ticks (they walk < 1 m in that time).
+CROSSWALK_CHECK_TICKS = 10
 
 
 def build_sidewalks(graph: LaneGraph) -> PolylineSet | None:
@@ -82,6 +84,7 @@ class Walkers:
         self.cross_progress = np.zeros(n)
         #: The crosswalk end last used, so that a walker does not cross straight back.
         self.last_end = np.full(n, -1, dtype=np.int64)
+        self._tick = 0
         self.position = np.zeros((n, 3))
         self.yaw = np.zeros(n)
         self.velocity = np.zeros((n, 3))
@@ -115,11 +118,13 @@ class Walkers:
         self.s = np.where(low, -self.s, np.where(high, 2.0 * length - self.s, self.s))
         self.direction = np.where(low, 1.0, np.where(high, -1.0, self.direction))
 
-        span = np.linalg.norm(self.cross_to - self.cross_from, axis=1)
-        self.cross_progress += np.where(self.crossing, self.speed * dt / np.maximum(span, 1e-3), 0.0)
+        if self.crossing.any():
+            span = np.linalg.norm(self.cross_to - self.cross_from, axis=1)
+            self.cross_progress += np.where(self.crossing, self.speed * dt / np.maximum(span, 1e-3), 0.0)
         for i in np.flatnonzero(self.crossing & (self.cross_progress >= 1.0)):
             self._finish_crossing(int(i))
-        if self.crosswalks.shape[0]:
+        self._tick += 1
+        if self.crosswalks.shape[0] and self._tick % CROSSWALK_CHECK_TICKS == 0:
             self._maybe_start_crossing()
         self._update_pose()
 
@@ -148,13 +153,14 @@ class Walkers:
 
     def _update_pose(self) -> None:
         points, yaw = self.sidewalks.pose_at(self.line, self.s)
-        t = np.clip(self.cross_progress, 0.0, 1.0)[:, None]
-        crossing_xy = self.cross_from * (1.0 - t) + self.cross_to * t
-        delta = self.cross_to - self.cross_from
-        crossing_yaw = np.arctan2(delta[:, 1], delta[:, 0])
-        walking_yaw = np.where(self.direction > 0, yaw, np.mod(yaw + 2.0 * np.pi, 2.0 * np.pi) - np.pi)
-        self.position[:, :2] = np.where(self.crossing[:, None], crossing_xy, points[:, :2])
+        self.position[:, :2] = points[:, :2]
         self.position[:, 2] = points[:, 2] + WALKER_EXTENT[2]
-        self.yaw = np.where(self.crossing, crossing_yaw, walking_yaw)
+        self.yaw = np.where(self.direction > 0, yaw, np.mod(yaw + 2.0 * np.pi, 2.0 * np.pi) - np.pi)
+        crossing = np.flatnonzero(self.crossing)
+        if crossing.size:
+            t = np.clip(self.cross_progress[crossing], 0.0, 1.0)[:, None]
+            start, end = self.cross_from[crossing], self.cross_to[crossing]
+            self.position[crossing, :2] = start * (1.0 - t) + end * t
+            self.yaw[crossing] = np.arctan2(end[:, 1] - start[:, 1], end[:, 0] - start[:, 0])
         self.velocity[:, 0] = self.speed * np.cos(self.yaw)
         self.velocity[:, 1] = self.speed * np.sin(self.yaw)

@@ -1,0 +1,70 @@
+"""Collisions of the ego with any actor (Leaderboard 2.0 ``CollisionTest``).
+
+A collision is an overlap of the ego's box with another actor's box while the ego moves at
+>= 0.1 m/s. A new contact with the actor of the previous registered collision is ignored within
+5 s of it or while the ego is within 5 m of where it happened, so one crash counts once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lead_framework.scoring.messages import collision_message
+from lead_sim.criteria.base import STANDING_SPEED, Criterion, TickContext
+from lead_sim.criteria.geometry import obb_overlaps
+from lead_sim.scene import ActorKind
+
+DEDUP_TIME_S = 5.0
+DEDUP_DISTANCE_M = 5.0
+
+#: Actor kind -> results key (bicycles and parked cars are vehicles in CARLA).
+COLLISION_KEYS: dict[int, str] = {
+    int(ActorKind.VEHICLE): "collisions_vehicle",
+    int(ActorKind.BICYCLE): "collisions_vehicle",
+    int(ActorKind.PARKED_VEHICLE): "collisions_vehicle",
+    int(ActorKind.EMERGENCY_VEHICLE): "collisions_vehicle",
+    int(ActorKind.WALKER): "collisions_pedestrian",
+    int(ActorKind.OBSTACLE): "collisions_layout",
+}
+
+
+class CollisionCriterion(Criterion):
+    key = "collisions_vehicle"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last_id: int | None = None
+        self._last_time = -np.inf
+        self._last_location = np.zeros(3)
+
+    def update(self, ctx: TickContext) -> None:
+        if ctx.ego_speed < STANDING_SPEED:
+            return
+        actors = ctx.scene.actors
+        if len(actors) < 2:
+            return
+        ego = actors.position[0]
+        reach = np.hypot(actors.extent[0, 0], actors.extent[0, 1]) + np.hypot(actors.extent[1:, 0], actors.extent[1:, 1])
+        d = actors.position[1:, :2] - ego[:2]
+        near = np.flatnonzero(d[:, 0] ** 2 + d[:, 1] ** 2 <= reach**2) + 1
+        if near.size == 0:
+            return
+        hits = near[
+            obb_overlaps(
+                ego[:2], float(actors.yaw[0]), actors.extent[0, :2], actors.position[near, :2], actors.yaw[near], actors.extent[near, :2]
+            )
+        ]
+        for row in hits:
+            self._register(ctx, int(row))
+
+    def _register(self, ctx: TickContext, row: int) -> None:
+        actors = ctx.scene.actors
+        other_id = int(actors.ids[row])
+        ego = actors.position[0]
+        if other_id == self._last_id and (
+            ctx.time_s - self._last_time < DEDUP_TIME_S or np.linalg.norm(ego - self._last_location) < DEDUP_DISTANCE_M
+        ):
+            return
+        self._last_id, self._last_time, self._last_location = other_id, ctx.time_s, ego.copy()
+        key = COLLISION_KEYS[int(actors.kinds[row])]
+        self._record(ctx, collision_message(actors.blueprints[row], other_id, ego), key=key)
