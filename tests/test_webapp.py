@@ -9,12 +9,12 @@ import json
 import os
 import queue
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -33,8 +33,18 @@ COLLISION_S, RED_LIGHT_S = 5.0, 6.5
 SEEK_LEAD_S = 2  # the page starts the video this long before a clicked infraction
 
 
+def write_video(folder: Path, name: str, seconds: float, first_level: int) -> None:
+    """Frame i is filled with grey level ``first_level + i`` (so a decoded frame tells its time)
+    and shows its number and time as text."""
+    frames = (
+        annotate_frame(np.full((96, 128, 3), (first_level + i) % 256, np.uint8), [f"{name} frame {i}", f"t {i / FPS:.2f} s"])
+        for i in range(int(seconds * FPS))
+    )
+    frames_to_video(frames, folder / name, fps=FPS)
+
+
 def write_route(stage_dir: Path, index: int, record: RouteRecord, *, video_seconds: float | None) -> Path:
-    """A route folder as the evaluate stage writes it, plus a video with the frame number drawn."""
+    """A route folder as the evaluate stage writes it, plus a video (see :func:`write_video`)."""
     folder = stage_dir / "routes" / f"{index:03d}_{record.route_id}"
     folder.mkdir(parents=True)
     record.index = index
@@ -43,13 +53,9 @@ def write_route(stage_dir: Path, index: int, record: RouteRecord, *, video_secon
     ticks = int(record.duration_game_s * FPS)
     with (folder / STEPS_FILE).open("w", encoding="utf-8") as steps:
         for tick in range(ticks):
-            steps.write(json.dumps({"tick": tick, "t": tick / FPS, "throttle": 0.5, "steer": 0.0, "brake": 0.0, "speed": 5.0}) + "\n")
+            steps.write(json.dumps({"tick": tick, "t": tick / FPS, "throttle": 0.5, "steer": 0.0, "brake": 0.0, "speed": tick / 10}) + "\n")
     if video_seconds is not None:
-        frames = (
-            annotate_frame(np.full((96, 128, 3), (40 + i) % 256, np.uint8), [f"frame {i}", f"t {i / FPS:.2f} s"])
-            for i in range(int(video_seconds * FPS))
-        )
-        frames_to_video(frames, folder / "video", fps=FPS)
+        write_video(folder, "video", video_seconds, first_level=40)
     return folder
 
 
@@ -63,11 +69,12 @@ def run_dir(tmp_path_factory) -> Path:
         Infraction("collisions_vehicle", "Agent collided against object with type=vehicle.x and id=7 at (x=10.0, y=2.0, z=0.0)", tick=int(COLLISION_S * FPS), time_s=COLLISION_S, location=(10.0, 2.0, 0.0), metres_driven=41.5),
         Infraction("red_light", "Agent ran a red light 12 at (x=30.0, y=2.0, z=0.0)", tick=int(RED_LIGHT_S * FPS), time_s=RED_LIGHT_S, location=(30.0, 2.0, 0.0), metres_driven=55.0),
     ]
-    write_route(
+    r1 = write_route(
         evaluate, 1,
         RouteRecord("r1", status="Completed", score_route=100.0, score_penalty=0.6 * 0.7, score_composed=42.0, infractions=collisions, duration_game_s=VIDEO_SECONDS),
         video_seconds=VIDEO_SECONDS,
     )
+    write_video(r1, "demo", VIDEO_SECONDS, first_level=60)
     crashed = evaluate / "routes" / "002_r2"
     crashed.mkdir()
     write_json_atomic(crashed / "crash.json", {"error": "RuntimeError: boom", "traceback": "..."})
@@ -111,7 +118,7 @@ def test_routes_lists_every_route_of_every_evaluate_stage(server, run_dir):
     assert sorted(rows) == ["eval_town13/000_t0", "evaluate/000_r0", "evaluate/001_r1", "evaluate/002_r2"]
     r1 = rows["evaluate/001_r1"]
     assert (r1["route_id"], r1["status"], r1["DS"], r1["RC"], r1["IS"], r1["infractions"]) == ("r1", "Completed", 42.0, 100.0, pytest.approx(0.42), 2)
-    assert r1["videos"] == {"video": "/files/evaluate/routes/001_r1/video.webm"}
+    assert list(r1["videos"].items()) == [("video", "/files/evaluate/routes/001_r1/video.webm"), ("demo", "/files/evaluate/routes/001_r1/demo.webm")]
     assert rows["evaluate/002_r2"]["status"] == "Failed - Simulation crashed" and "boom" in rows["evaluate/002_r2"]["error"]
     assert rows["eval_town13/000_t0"]["videos"] == {} and rows["eval_town13/000_t0"]["DS"] == 30.0
 
@@ -213,15 +220,39 @@ def test_missing_or_empty_run_folder_is_a_clear_error(tmp_path):
         WebAppServer(tmp_path / "empty")
 
 
+def test_unreadable_record_is_listed_with_its_error(tmp_path):
+    folder = tmp_path / "evaluate" / "routes" / "000_bad"
+    folder.mkdir(parents=True)
+    (folder / RECORD_FILE).write_text("{not json")
+    app = WebAppServer(tmp_path).start()
+    try:
+        _, data = get_json(app, "/api/routes")
+        assert [row["key"] for row in data["routes"]] == ["evaluate/000_bad"]
+        assert "000_bad: unreadable record" in data["routes"][0]["error"]
+        status, data = get_json(app, "/api/routes/evaluate/000_bad")
+        assert status == 500 and "/api/routes/evaluate/000_bad" in data["error"]
+    finally:
+        app.stop()
+
+
 def test_cli_reports_the_error_and_exits_with_usage(tmp_path, capsys):
     assert cli.main(["webapp", str(tmp_path), "--no-browser"]) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert err.startswith(f"error: {tmp_path}: no evaluate results found")
 
 
+def test_cli_reports_a_port_in_use(run_dir, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["webapp", str(run_dir), "--port", str(port), "--no-browser"]) == cli.EXIT_FAILED
+    assert f"error: cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 def test_cli_serves_and_prints_the_url(run_dir):
     process = subprocess.Popen(
-        [str(Path(cli.__file__).parents[1] / ".venv" / "bin" / "leadfw"), "webapp", str(run_dir), "--no-browser"],
+        [sys.executable, "-m", "lead_framework.cli", "webapp", str(run_dir), "--no-browser"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -395,7 +426,7 @@ def test_page_lists_routes_and_seeks_to_a_clicked_infraction(browser, server):
     browser.wait_for(tab, f"Math.abs(document.getElementById('video').currentTime - {COLLISION_S - SEEK_LEAD_S}) < 1.0")
 
     if os.environ.get("LEADFW_WEBAPP_SCREENSHOT"):
-        browser.evaluate(tab, "(() => { const v = document.getElementById('video'); v.pause(); v.currentTime = 5.2; })()")
+        browser.evaluate(tab, "(() => { const v = document.getElementById('video'); v.pause(); v.currentTime = 5.2; document.getElementById('detail-panel').scrollTop = 0; })()")
         time.sleep(0.5)
         png = base64.b64decode(browser.send("Page.captureScreenshot", tab, format="png")["data"])
         Path(os.environ["LEADFW_WEBAPP_SCREENSHOT"]).write_bytes(png)
@@ -409,6 +440,8 @@ def test_bookmarked_url_reopens_the_same_route_and_time(browser, server):
     assert browser.evaluate(tab, "document.querySelector('#routes tr.selected').dataset.routeKey") == "evaluate/001_r1"
     assert browser.evaluate(tab, "document.getElementById('route-title').textContent").startswith("r1")
     assert hash_params(state["hash"]) == {"route": "evaluate/001_r1", "t": "3.5"}
+    # the logged step at 3.5 s (tick 70) is shown under the video
+    assert browser.wait_for(tab, "document.getElementById('step').textContent") == "tick 70 · throttle 0.50 · steer 0.00 · brake 0.00 · speed 7.00"
     # the browser decodes the frame shown: frame i is filled with grey level 40 + i (see write_route)
     browser.wait_for(tab, "document.getElementById('video').readyState >= 2")
     level = browser.evaluate(tab, DECODED_LEVEL)
@@ -433,3 +466,27 @@ def test_filter_and_sort_the_route_list(browser, server):
     browser.click(tab, "#routes th[data-sort='DS']")  # second click: descending
     order = browser.evaluate(tab, "[...document.querySelectorAll('#routes tbody tr')].map(tr => tr.dataset.routeKey)")
     assert order == ["evaluate/000_r0", "evaluate/001_r1", "eval_town13/000_t0", "evaluate/002_r2"]  # no score last
+
+
+def test_back_button_returns_to_the_previous_route(browser, server):
+    tab = browser.open_tab(server.url)
+    browser.wait_for(tab, "document.querySelectorAll('#routes tbody tr').length === 4")
+    browser.click(tab, "#routes tr[data-route-key='evaluate/000_r0']")
+    browser.wait_for(tab, "location.hash.startsWith('#route=evaluate/000_r0')")
+    browser.click(tab, "#routes tr[data-route-key='evaluate/001_r1']")
+    browser.wait_for(tab, "document.querySelector('#routes tr.selected')?.dataset.routeKey === 'evaluate/001_r1'")
+    browser.evaluate(tab, "history.back()")
+    browser.wait_for(tab, "document.querySelector('#routes tr.selected')?.dataset.routeKey === 'evaluate/000_r0'")
+    assert browser.evaluate(tab, "document.getElementById('route-title').textContent").startswith("r0")
+
+
+def test_view_buttons_switch_videos_and_the_url_keeps_the_view(browser, server):
+    tab = browser.open_tab(f"{server.url}#route=evaluate/001_r1&t=2.0&view=demo")
+    browser.wait_for(tab, "document.getElementById('video').readyState >= 2 && !document.getElementById('video').seeking && document.getElementById('video').currentTime > 0")
+    assert browser.evaluate(tab, "document.querySelector('#views button.active').dataset.view") == "demo"
+    assert abs(browser.evaluate(tab, DECODED_LEVEL) - (60 + 2.0 * FPS)) <= 6  # the demo video's frame at 2 s
+    browser.click(tab, "#views button[data-view='video']")
+    browser.wait_for(tab, "document.getElementById('video').src.endsWith('/video.webm') && document.getElementById('video').readyState >= 2 && !document.getElementById('video').seeking")
+    assert browser.evaluate(tab, "document.getElementById('video').currentTime") == pytest.approx(2.0, abs=0.1)  # same moment, other view
+    assert abs(browser.evaluate(tab, DECODED_LEVEL) - (40 + 2.0 * FPS)) <= 6
+    assert hash_params(browser.evaluate(tab, "location.hash")) == {"route": "evaluate/001_r1", "t": "2.0"}

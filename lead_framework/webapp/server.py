@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import re
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -188,11 +190,17 @@ class RequestHandler(BaseHTTPRequestHandler):
                 remaining -= len(chunk)
 
 
+def has_display() -> bool:
+    """Whether a graphical browser can open; without one ``webbrowser`` would start a text
+    browser (lynx, w3m) in the terminal that runs the server."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def serve(run_dir: Path, host: str = "127.0.0.1", port: int = 0, open_browser: bool = True) -> None:
     """Serve ``run_dir`` until interrupted, printing the URL (and opening it unless told not to)."""
     server = WebAppServer(run_dir, host, port)
     print(f"serving {server.root} at {server.url} (Ctrl-C to stop)", flush=True)
-    if open_browser:
+    if open_browser and has_display():
         import webbrowser
 
         webbrowser.open(server.url)

@@ -12,6 +12,8 @@ const state = {
   route: null,        // detail of the selected route (from /api/routes/<stage>/<folder>)
   view: null,         // name of the video shown
   pendingSeek: null,  // time to seek to once the video's metadata has loaded
+  loadingKey: null,   // route being fetched (history traversal fires both popstate and hashchange)
+  steps: [],          // rows of the route's steps.jsonl (controls and ego state per tick), by time
 };
 
 const $ = (id) => document.getElementById(id);
@@ -63,7 +65,7 @@ function writeHash(push) {
 
 async function applyHash() {
   const wanted = readHash();
-  if (!wanted.route) return;
+  if (!wanted.route || wanted.route === state.loadingKey) return;
   if (!state.route || state.route.key !== wanted.route) {
     await selectRoute(wanted.route, wanted.t, wanted.view, false);
   } else {
@@ -102,11 +104,12 @@ function renderRoutes() {
   for (const route of rows) {
     const tr = element("tr");
     tr.dataset.routeKey = route.key;
+    if (route.error) tr.title = route.error;
     if (state.route && state.route.key === route.key) tr.classList.add("selected");
     tr.append(
       element("td", route.stage),
       element("td", route.route_id),
-      element("td", route.error ? route.error : route.status, statusClass(route)),
+      element("td", route.status || route.error, statusClass(route)),
       element("td", fmt(route.DS, 1), "num"),
       element("td", fmt(route.RC, 1), "num"),
       element("td", fmt(route.IS, 3), "num"),
@@ -129,11 +132,14 @@ function renderRoutes() {
 async function selectRoute(key, t, view, push) {
   const [stage, folder] = key.split("/");
   let route;
+  state.loadingKey = key;
   try {
     route = await getJSON(`/api/routes/${encodeURIComponent(stage)}/${encodeURIComponent(folder)}`);
   } catch (error) {
     showError(error.message);
     return;
+  } finally {
+    state.loadingKey = null;
   }
   showError("");
   state.route = route;
@@ -141,6 +147,40 @@ async function selectRoute(key, t, view, push) {
   renderRoutes();
   const views = Object.keys(route.videos);
   showView(views.includes(view) ? view : views[0] || null, t, push);
+  loadSteps(route);
+}
+
+async function loadSteps(route) {
+  state.steps = [];
+  if (!route.ticks) return;
+  const response = await fetch(stepsUrl(route));
+  if (!response.ok || state.route !== route) return;
+  const text = await response.text();
+  state.steps = text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line));
+  onTimeChanged();
+}
+
+function stepsUrl(route) {
+  return `/files/${encodeURIComponent(route.stage)}/routes/${encodeURIComponent(route.folder)}/steps.jsonl`;
+}
+
+// The logged step at video time t: the last one whose time is not after t.
+function stepAt(t) {
+  const steps = state.steps;
+  let lo = 0, hi = steps.length - 1, found = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid].t <= t + 1e-6) { found = steps[mid]; lo = mid + 1; } else hi = mid - 1;
+  }
+  return found;
+}
+
+function describeStep(step) {
+  if (!step) return "";
+  const fields = Object.entries(step)
+    .filter(([name, value]) => name !== "t" && typeof value === "number")
+    .map(([name, value]) => `${name} ${name === "tick" ? value : value.toFixed(2)}`);
+  return fields.join(" · ");
 }
 
 function showView(view, t, push) {
@@ -203,7 +243,7 @@ function renderDetail(route) {
   files.replaceChildren(element("span", "files: "));
   for (const name of ["record.json", "infractions.json", "steps.jsonl"]) {
     const link = element("a", name);
-    link.href = `/files/${encodeURIComponent(route.stage)}/routes/${encodeURIComponent(route.folder)}/${name}`;
+    link.href = stepsUrl(route).replace(/steps\.jsonl$/, name);
     link.target = "_blank";
     files.append(link);
   }
@@ -237,6 +277,7 @@ function renderTimeline() {
 function onTimeChanged() {
   const t = video.currentTime;
   $("clock").textContent = `${fmt(t, 1)} s / ${fmt(video.duration, 1)} s`;
+  $("step").textContent = describeStep(stepAt(t));
   const now = document.querySelector("#timeline .now");
   if (now && video.duration > 0) now.style.left = `${(100 * t) / video.duration}%`;
   if (state.route) {

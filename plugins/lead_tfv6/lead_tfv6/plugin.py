@@ -38,3 +38,12 @@ def lead_register_backbones(register):
 def lead_register_planners(register):
     register("tfv6_planning_decoder", _build_planning_decoder, config=PlanningDecoderConfig,
              description="TFv6 transformer decoder: route, waypoints and target speed from BEV and status tokens")
+
+
+@hookimpl
+def lead_register_stages(register):
+    from lead_tfv6.training.config import TrainConfig
+    from lead_tfv6.training.stage import TrainStage
+
+    register("train", TrainStage, config=TrainConfig,
+             description="Train TFv6 on shard data (pretrain / posttrain), with exact resume, DDP and TensorBoard")

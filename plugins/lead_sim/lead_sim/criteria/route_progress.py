@@ -68,6 +68,8 @@ class RouteDeviation(Criterion):
         self.off_route_m = 0.0
 
     def update(self, ctx: TickContext) -> None:
+        if self.failure is not None:
+            return
         ego = ctx.scene.actors.position[0, :2]
         centre = max(self.completion.passed, 0)
         lo, hi = max(centre - DEVIATION_WINDOW, 0), centre + DEVIATION_WINDOW
@@ -99,6 +101,8 @@ class AgentBlocked(Criterion):
         self._since: float | None = None
 
     def update(self, ctx: TickContext) -> None:
+        if self.failure is not None:
+            return
         if self.paused or ctx.ego_speed >= STANDING_SPEED:
             self._since = None
             return
@@ -124,6 +128,6 @@ class RouteTimeout(Criterion):
         self.budget_s = route_timeout_budget_s(route_length_m)
 
     def update(self, ctx: TickContext) -> None:
-        if ctx.time_s > self.budget_s:
+        if self.failure is None and ctx.time_s > self.budget_s:
             self.failure = self.key
             self._record(ctx, route_timeout_message())

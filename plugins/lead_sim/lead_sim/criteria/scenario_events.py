@@ -33,8 +33,9 @@ class ScenarioTimeoutCriterion(_Reported):
         self.timed_out: list[str] = []
 
     def report(self, scenario_name: str) -> None:
+        ctx = self._context()
         self.timed_out.append(scenario_name)
-        self._record(self._context(), scenario_timeout_message())
+        self._record(ctx, scenario_timeout_message())
 
 
 class YieldEmergencyVehicleCriterion(_Reported):

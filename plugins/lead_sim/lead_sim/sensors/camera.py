@@ -32,7 +32,12 @@ SHIFT = 4  # fixed-point bits for polygon vertices
 FACES = np.array([[4, 6, 7, 5], [0, 2, 3, 1], [2, 6, 7, 3], [0, 4, 5, 1], [1, 5, 7, 3], [0, 4, 6, 2]])
 FACE_AXIS = np.array([0, 0, 1, 1, 2, 2])
 FACE_SIGN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
-FOG_LEVELS = 16  # RGB ground colours are looked up by (ground class, quantised fog weight)
+#: Ground class << 4 -> CARLA tag (the warped ground carries classes in the high nibble).
+_HIGH_NIBBLE_TO_TAG = np.repeat(GROUND_TO_TAG[:16], 16)
+#: RGB ground colours are looked up by (ground class, depth bin): bins grow geometrically from 2 m.
+DEPTH_BINS = 16
+BIN_EDGES = np.geomspace(2.0, 400.0, DEPTH_BINS - 1)
+BIN_DEPTHS = np.concatenate([[1.5], np.sqrt(BIN_EDGES[:-1] * BIN_EDGES[1:]), [600.0]])
 SKY_CLASS = 15
 PRODUCTS = frozenset({"rgb", "semantic", "depth", "ids"})
 
@@ -76,16 +81,19 @@ class CameraView:
         rays = np.stack([np.ones_like(u), (u - self.cx) / self.focal, -(v - self.cy) / self.focal], axis=-1)
         up_in_camera = self.mount[:3, :3].T @ np.array([0.0, 0.0, 1.0])
         # Ground plane (ego level) in camera coordinates: up . p = -height of the camera.
-        self.ground_coeffs = self._plane_coeffs(up_in_camera, -pose.z)
         inv_ground = rays @ up_in_camera / -pose.z
         self.sky = inv_ground <= 1.0 / FAR_M
         self.ground_depth = np.where(self.sky, FAR_M, 1.0 / np.maximum(inv_ground, 1.0 / FAR_M))
         ray_z = (rays / np.linalg.norm(rays, axis=-1, keepdims=True)) @ up_in_camera
         self.sky_height = np.clip(np.arcsin(np.clip(ray_z, -1, 1)) / (math.pi / 4), 0.0, 1.0)
-        self.u, self.v = u.astype(np.float32), v.astype(np.float32)
-        self._sky_level = np.round(self.sky_height * (FOG_LEVELS - 1)).astype(np.uint8) | np.uint8(SKY_CLASS << 4)
+        self.u, self.v = u, v
+        self.ground_depth_m = self.ground_depth.astype(np.float32)
+        # Low nibble of the palette index: the ground's depth bin; sky pixels get 0xF0 | height level, so
+        # OR-ing the ground's class << 4 leaves them sky.
+        sky_level = np.round(self.sky_height * (DEPTH_BINS - 1)).astype(np.uint8) | np.uint8(SKY_CLASS << 4)
+        depth_bin = np.clip(np.searchsorted(BIN_EDGES, self.ground_depth), 0, DEPTH_BINS - 1).astype(np.uint8)
+        self._low_nibble = np.where(self.sky, sky_level, depth_bin).astype(np.uint8)
         self._palettes: dict[Look, np.ndarray] = {}
-        self._fog_levels: dict[Look, np.ndarray] = {}
 
     def _plane_coeffs(self, normal: np.ndarray, offset: float) -> np.ndarray:
         """(a, b, c) with inverse depth = a*u + b*v + c for the plane normal . p = offset (camera frame)."""
@@ -97,6 +105,7 @@ class CameraView:
 
     # ---- ground -------------------------------------------------------------------------------------------
     def _ground_classes(self, ctx: FrameContext, camera_from_world: np.ndarray) -> np.ndarray:
+        """Ground class of every pixel, shifted into the high nibble (``class << 4``)."""
         raster = ctx.raster
         sensor_world = invert_rigid(camera_from_world)[:3, 3]
         ground_z = ctx.ego_matrix[2, 3]
@@ -106,29 +115,27 @@ class CameraView:
         r0 = int(np.clip((sensor_world[1] - CROP_M - raster.y0) / raster.resolution, 0, rows))
         r1 = int(np.clip((sensor_world[1] + CROP_M - raster.y0) / raster.resolution, 0, rows))
         if c1 <= c0 or r1 <= r0:
-            return np.full((self.height, self.width), Ground.TERRAIN, np.uint8)
+            return np.full((self.height, self.width), Ground.TERRAIN << 4, np.uint8)
         res = raster.resolution
         cell_to_world = np.array(
             [[res, 0.0, raster.x0 + c0 * res], [0.0, res, raster.y0 + r0 * res], [0.0, 0.0, ground_z], [0.0, 0.0, 1.0]]
         )
         homography = self.project @ camera_from_world[:3, :] @ cell_to_world
         return cv2.warpPerspective(
-            raster.classes[r0:r1, c0:c1], homography, (self.width, self.height), flags=cv2.INTER_NEAREST,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN),
+            raster.classes_high_nibble[r0:r1, c0:c1], homography, (self.width, self.height), flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN) << 4,
         )
 
     def _palette(self, look: Look) -> np.ndarray:
-        """Per weather: (256,) uint32 BGRA colours indexed by ``ground class << 4 | fog level`` (sky: class 15)."""
+        """Per weather: (256,) uint32 BGRA colours indexed by ``ground class << 4 | depth bin`` (sky: class 15)."""
         if look not in self._palettes:  # looks are hashed by identity and cached per weather
-            level = np.arange(FOG_LEVELS) / (FOG_LEVELS - 1)
             ground = look.ground_bgr.reshape(256, 3)[:SKY_CLASS].astype(np.float64)
-            colours = np.zeros((16, FOG_LEVELS, 3))
-            colours[:SKY_CLASS] = ground[:, None, :] * (1 - level[None, :, None]) + look.fog_bgr * level[None, :, None]
-            colours[SKY_CLASS] = look.sky_horizon * (1 - level[:, None]) + look.sky_top * level[:, None]
-            bgra = np.concatenate([np.clip(colours, 0, 255), np.full((16, FOG_LEVELS, 1), 255.0)], axis=-1)
+            colours = np.zeros((16, DEPTH_BINS, 3))
+            colours[:SKY_CLASS] = look.shade(ground[:, None, :], np.broadcast_to(BIN_DEPTHS, (SKY_CLASS, DEPTH_BINS)))
+            level = np.arange(DEPTH_BINS)[:, None] / (DEPTH_BINS - 1)
+            colours[SKY_CLASS] = look.sky_horizon * (1 - level) + look.sky_top * level
+            bgra = np.concatenate([colours, np.full((16, DEPTH_BINS, 1), 255.0)], axis=-1)
             self._palettes[look] = np.ascontiguousarray(np.round(bgra).astype(np.uint8).reshape(256, 4)).view(np.uint32)[:, 0]
-            fog = look.fog_weight(self.ground_depth)
-            self._fog_levels[look] = np.where(self.sky, self._sky_level, np.round(fog * (FOG_LEVELS - 1))).astype(np.uint8)
         return self._palettes[look]
 
     # ---- boxes --------------------------------------------------------------------------------------------
@@ -165,24 +172,29 @@ class CameraView:
             faces.append((int(keep[k]), int(f), polygon))
         return faces
 
-    def _pixels(self, polygon: np.ndarray) -> np.ndarray:
-        uv = np.empty((len(polygon), 2))
-        uv[:, 0] = self.cx + self.focal * polygon[:, 1] / polygon[:, 0]
-        uv[:, 1] = self.cy - self.focal * polygon[:, 2] / polygon[:, 0]
-        return np.round(uv * (1 << SHIFT)).astype(np.int32)
+    def _pixels(self, faces) -> list[np.ndarray]:
+        """Fixed-point image polygons of the faces (projected in one go)."""
+        if not faces:
+            return []
+        vertices = np.concatenate([polygon for _, _, polygon in faces])
+        uv = np.empty((len(vertices), 2))
+        uv[:, 0] = self.cx + self.focal * vertices[:, 1] / vertices[:, 0]
+        uv[:, 1] = self.cy - self.focal * vertices[:, 2] / vertices[:, 0]
+        fixed = np.round(uv * (1 << SHIFT)).astype(np.int32)
+        return np.split(fixed, np.cumsum([len(polygon) for _, _, polygon in faces])[:-1])
 
     # ---- render -------------------------------------------------------------------------------------------
     def render(self, ctx: FrameContext, look: Look, products: frozenset[str]) -> CameraImages:
         camera_from_world = invert_rigid(ctx.ego_matrix @ self.mount)
         ground = self._ground_classes(ctx, camera_from_world)
         faces = self._visible_faces(ctx, camera_from_world)
-        polygons = [self._pixels(polygon) for _, _, polygon in faces]
+        polygons = self._pixels(faces)
         out = CameraImages()
         solids = ctx.solids
         if "rgb" in products:
             out.rgb = self._rgb(ground, faces, polygons, ctx, look)
         if "semantic" in products:
-            tags = cv2.LUT(ground, GROUND_TO_TAG)
+            tags = cv2.LUT(ground, _HIGH_NIBBLE_TO_TAG)
             np.copyto(tags, np.uint8(CarlaTag.SKY), where=self.sky)
             for (m, _, _), pts in zip(faces, polygons):
                 cv2.fillConvexPoly(tags, pts, int(solids.tag[m]), cv2.LINE_8, SHIFT)
@@ -201,35 +213,35 @@ class CameraView:
 
     def _rgb(self, ground: np.ndarray, faces, polygons, ctx: FrameContext, look: Look) -> np.ndarray:
         palette = self._palette(look)
-        index = np.left_shift(ground, 4)
-        np.bitwise_or(index, self._fog_levels[look], out=index)
-        np.copyto(index, self._fog_levels[look], where=self.sky)
-        image = palette[index].view(np.uint8).reshape(self.height, self.width, 4)
+        index = cv2.bitwise_or(ground, self._low_nibble)
+        image = np.take(palette, index).view(np.uint8).reshape(self.height, self.width, 4)
         if faces:
             solids = ctx.solids
             solid = np.array([m for m, _, _ in faces])
             axis = FACE_AXIS[[f for _, f, _ in faces]]
             sign = FACE_SIGN[[f for _, f, _ in faces]]
             world_normals = solids.rotation[solid, :, axis] * sign[:, None]
-            shade = look.ambient + (1.0 - look.ambient) * np.maximum(world_normals @ look.sun_direction, 0.0)
-            fog = look.fog_weight(np.linalg.norm([polygon.mean(axis=0) for _, _, polygon in faces], axis=1))[:, None]
-            bgr = np.clip(look.tone(solids.bgr[solid] * shade[:, None]) * (1.0 - fog) + look.fog_bgr * fog, 0, 255)
+            sun = look.ambient + (1.0 - look.ambient) * np.maximum(world_normals @ look.sun_direction, 0.0)
+            depth = np.linalg.norm([polygon.mean(axis=0) for _, _, polygon in faces], axis=1)
+            bgr = look.shade(solids.bgr[solid].astype(np.float64), depth, sun)
             for colour, pts in zip(bgr.tolist(), polygons):
                 cv2.fillConvexPoly(image, pts, (*colour, 255.0), cv2.LINE_8, SHIFT)
         return image
 
     def _depth(self, ids: np.ndarray, faces, camera_from_world: np.ndarray, ctx: FrameContext) -> np.ndarray:
         """Metric depth (distance along the optical axis) per pixel."""
-        coeffs = np.empty((len(faces) + 1, 3))
-        coeffs[0] = self.ground_coeffs
+        coeffs = np.zeros((len(faces) + 1, 3))  # row k: face k (ids start at 1)
         solids = ctx.solids
         rot = camera_from_world[:3, :3]
         for k, (m, f, polygon) in enumerate(faces, start=1):
             normal = rot @ solids.rotation[m][:, FACE_AXIS[f]] * FACE_SIGN[f]
             coeffs[k] = self._plane_coeffs(normal, float(normal @ polygon[0]))
-        coeffs = coeffs.astype(np.float32)
-        inverse = coeffs[ids, 0] * self.u + coeffs[ids, 1] * self.v + coeffs[ids, 2]
-        return np.where(inverse > 1.0 / FAR_M, 1.0 / np.maximum(inverse, 1.0 / FAR_M), FAR_M).astype(np.float32)
+        depth = self.ground_depth_m.copy()
+        on_face = ids > 0
+        face = ids[on_face]
+        inverse = coeffs[face, 0] * self.u[on_face] + coeffs[face, 1] * self.v[on_face] + coeffs[face, 2]
+        depth[on_face] = np.where(inverse > 1.0 / FAR_M, 1.0 / np.maximum(inverse, 1.0 / FAR_M), FAR_M)
+        return depth
 
 
 def encode_depth(depth_m: np.ndarray) -> np.ndarray:

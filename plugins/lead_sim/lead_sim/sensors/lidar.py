@@ -107,20 +107,22 @@ class Lidar:
 
     def read(self, ctx: FrameContext, look: Look) -> np.ndarray:
         directions, distance, solid, axis = self.cast(ctx)
-        returned = np.isfinite(distance)
-        distance, direction, solid, axis = distance[returned], directions[returned], solid[returned], axis[returned]
-        points = direction * distance[:, None]  # float32
+        returned = np.isfinite(distance).ravel()
+        # compress first: arithmetic on the infinite distances of rays without a return is slow
+        distance = np.compress(returned, distance.ravel())
+        direction = np.compress(returned, directions.reshape(-1, 3), axis=0)
+        solid = np.compress(returned, solid.ravel())
         on_box = solid >= 0
         if on_box.any():
-            hits = np.bincount(solid[on_box], minlength=len(ctx.solids))
-            ctx.add_counts(ctx.lidar_hits, ctx.solids.actor_row, hits)
+            ctx.add_counts(ctx.lidar_hits, ctx.solids.actor_row, np.bincount(solid[on_box], minlength=len(ctx.solids)))
         ctx.lidar_read = True
-        if not self.config.semantic:
-            out = np.empty((len(points), 4), np.float32)
-            out[:, :3] = points
-            out[:, 3] = np.exp(-self.config.atmosphere_attenuation_rate * distance)
-            return out
-        return self._semantic(ctx, points, direction, solid, axis, on_box)
+        points = direction * distance[:, None]
+        if self.config.semantic:
+            return self._semantic(ctx, points, direction, solid, np.compress(returned, axis.ravel()), on_box)
+        out = np.empty((len(points), 4), np.float32)
+        out[:, :3] = points
+        out[:, 3] = np.exp(-self.config.atmosphere_attenuation_rate * distance)
+        return out
 
     def _semantic(self, ctx, points, direction, solid, axis, on_box) -> np.ndarray:
         sensor_to_world = ctx.ego_matrix @ self.mount

@@ -8,7 +8,8 @@ into the colour palettes instead of costing a pass over every image:
 - wetness: road and marking colours darken (wet asphalt);
 - fog: colour blends towards the fog colour with ``1 - exp(-k * (depth - fog_distance))``,
   ``k = FOG_PER_M * fog_density / 100``;
-- sky: a vertical gradient, bluer with sun, greyer with clouds, dark at night, whiter with fog.
+- sky: a vertical gradient, bluer with sun, greyer with clouds, dark at night, whiter with fog;
+- headlights: at night surfaces are lit by ``1 + HEADLIGHT_GAIN * exp(-depth / HEADLIGHT_REACH_M)`` (no cone).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from lead_sim.sensors.tags import GROUND_BGR, Ground
 
 FOG_PER_M = 0.1  # extinction per metre at fog_density 100 (half the colour is fog at ~7 m)
 NIGHT_LIGHT = 0.12
+HEADLIGHT_GAIN = 6.0
+HEADLIGHT_REACH_M = 15.0
 _FOG_BGR = np.array([200.0, 200.0, 200.0])
 _SKY_DAY_TOP, _SKY_DAY_HORIZON = np.array([200.0, 140.0, 80.0]), np.array([235.0, 210.0, 185.0])
 _SKY_CLOUD = np.array([175.0, 172.0, 170.0])
@@ -44,6 +47,7 @@ class Look:
     sky_horizon: np.ndarray  # (3,) float, toned
     sun_direction: np.ndarray  # (3,) world, towards the sun
     ambient: float
+    headlight: float  # extra light factor of the ego's headlights at 0 m (night only)
 
     def tone(self, bgr: np.ndarray) -> np.ndarray:
         """Apply light and contrast to colours (any shape ending in 3), as float."""
@@ -52,6 +56,15 @@ class Look:
     def fog_weight(self, depth: np.ndarray) -> np.ndarray:
         """Share of fog colour at ``depth`` metres."""
         return 1.0 - np.exp(-self.fog_per_m * np.maximum(np.asarray(depth) - self.fog_start_m, 0.0))
+
+    def shade(self, bgr: np.ndarray, depth: np.ndarray, light: np.ndarray | float = 1.0) -> np.ndarray:
+        """Final colour of surfaces (..., 3) at ``depth`` (...,) m: lit (sun ``light`` factor and the ego's
+        headlights), toned, then fogged."""
+        depth = np.asarray(depth, dtype=np.float64)[..., None]
+        lit = np.asarray(bgr, np.float64) * (np.asarray(light, np.float64)[..., None] if np.ndim(light) else light)
+        lit = lit * (1.0 + self.headlight * np.exp(-depth / HEADLIGHT_REACH_M))
+        fog = self.fog_weight(depth)
+        return np.clip(self.tone(lit) * (1.0 - fog) + self.fog_bgr * fog, 0, 255)
 
 
 def _smoothstep(edge0: float, edge1: float, x: float) -> float:
@@ -97,6 +110,7 @@ def _look(key: tuple) -> Look:
         sky_horizon=toned(sky_horizon),
         sun_direction=sun if weather.sun_altitude_angle > 0 else np.array([0.0, 0.0, 1.0]),
         ambient=0.55 if weather.sun_altitude_angle > 0 else 0.8,
+        headlight=HEADLIGHT_GAIN * (1.0 - daylight),
     )
 
 

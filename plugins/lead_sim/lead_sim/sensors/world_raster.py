@@ -51,7 +51,7 @@ _PAINTED = _BROKEN | {
 }
 
 
-@attrs.define(frozen=True)
+@attrs.define(frozen=True, eq=False, slots=False)
 class GroundRaster:
     """Ground classes on a regular grid: cell (row, col) covers world x = x0 + col*res, y = y0 + row*res."""
 
@@ -72,9 +72,10 @@ class GroundRaster:
         inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
         return np.where(inside, self.classes[np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)], Ground.TERRAIN)
 
-    def cell_to_world(self) -> np.ndarray:
-        """3x3 affine matrix mapping homogeneous (col, row, 1) to (x, y, 1) of the cell's corner."""
-        return np.array([[self.resolution, 0.0, self.x0], [0.0, self.resolution, self.y0], [0.0, 0.0, 1.0]])
+    @functools.cached_property
+    def classes_high_nibble(self) -> np.ndarray:
+        """``classes << 4``: cameras OR a per-pixel fog level into the low nibble to index one palette."""
+        return np.left_shift(self.classes, 4)
 
 
 def _quad(x: float, y: float, yaw_rad: float, length: float, width: float, lateral: float = 0.0) -> np.ndarray:

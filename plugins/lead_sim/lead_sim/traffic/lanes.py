@@ -7,6 +7,7 @@ two section or junction boundaries); its successors are the lanes that start whe
 
 from __future__ import annotations
 
+import functools
 import math
 
 import attrs
@@ -83,7 +84,40 @@ def _resample(raw: np.ndarray) -> tuple[np.ndarray, float]:
     return np.stack([np.interp(s, cumulative, raw[:, k]) for k in range(3)], axis=1), length
 
 
-@attrs.define
+class PointGrid:
+    """Nearest-point lookup over a fixed point set with a hash grid (for per-tick queries)."""
+
+    def __init__(self, points: np.ndarray, cell_m: float = 4.0) -> None:
+        self.points = np.ascontiguousarray(points[:, :2])
+        self.cell = cell_m
+        keys = np.floor(self.points / cell_m).astype(np.int64)
+        order = np.lexsort((keys[:, 1], keys[:, 0]))
+        self._cells: dict[tuple[int, int], np.ndarray] = {}
+        sorted_keys = keys[order]
+        breaks = np.flatnonzero(np.any(np.diff(sorted_keys, axis=0) != 0, axis=1)) + 1
+        own: dict[tuple[int, int], np.ndarray] = {}
+        for chunk in np.split(np.arange(order.size), breaks):
+            if chunk.size:
+                kx, ky = sorted_keys[chunk[0]]
+                own[(int(kx), int(ky))] = order[chunk]
+        # Each cell keeps the points of its 3 x 3 neighbourhood, so a query is one lookup.
+        neighbourhood = {(cx + i, cy + j) for cx, cy in own for i in (-1, 0, 1) for j in (-1, 0, 1)}
+        for cx, cy in neighbourhood:
+            found = [own[key] for key in ((cx + i, cy + j) for i in (-1, 0, 1) for j in (-1, 0, 1)) if key in own]
+            self._cells[(cx, cy)] = np.concatenate(found)
+
+    def nearest(self, x: float, y: float) -> int:
+        """Index of the nearest point if it lies within one cell size of (x, y), else -1."""
+        candidates = self._cells.get((math.floor(x / self.cell), math.floor(y / self.cell)))
+        if candidates is None:
+            return -1
+        d = self.points[candidates]
+        d2 = (d[:, 0] - x) ** 2 + (d[:, 1] - y) ** 2
+        best = int(np.argmin(d2))
+        return int(candidates[best]) if d2[best] <= self.cell * self.cell else -1
+
+
+@attrs.define(slots=False)
 class LaneGraph(PolylineSet):
     """All driving lanes of a town as a :class:`PolylineSet` plus lane attributes (one entry per
     OpenDRIVE lane section lane).
@@ -111,6 +145,16 @@ class LaneGraph(PolylineSet):
     @property
     def num_lanes(self) -> int:
         return int(self.offset.shape[0])
+
+    @functools.cached_property
+    def point_lane(self) -> np.ndarray:
+        """The lane of every point."""
+        return np.searchsorted(self.offset, np.arange(self.points.shape[0]), side="right") - 1
+
+    @functools.cached_property
+    def grid(self) -> PointGrid:
+        """Nearest lane point lookups (built on first use)."""
+        return PointGrid(self.points)
 
     def incoming_lanes(self) -> np.ndarray:
         """Lanes outside junctions whose successors enter a junction."""

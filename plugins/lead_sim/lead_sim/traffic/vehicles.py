@@ -30,7 +30,9 @@ from lead_sim.traffic.lanes import LaneGraph
 
 BUFFER_M = 128
 LOOKAHEAD_M = np.concatenate([np.arange(0, 20, 1), np.arange(20, 42, 2)]).astype(np.int64)
-LOOKAHEAD_STEP_M = np.diff(LOOKAHEAD_M, append=LOOKAHEAD_M[-1] + 2).astype(np.float64)
+#: Gap to an obstacle first met at sample k: the sample's distance less half a sample step, so
+#: the estimate errs towards shorter gaps.
+LOOKAHEAD_GAP_M = LOOKAHEAD_M - 0.5 * np.diff(LOOKAHEAD_M, append=LOOKAHEAD_M[-1] + 2)
 COARSE_STEP_M = 5
 COARSE_LOOKAHEAD_M = np.arange(0, 45, COARSE_STEP_M, dtype=np.int64)
 #: Rebuild the buffer when fewer than this many metres of it lie ahead.
@@ -120,6 +122,8 @@ class LaneFollowers:
         self.at_dead_end = np.zeros(n, dtype=bool)
         # Path buffers.
         self.buffer_xy = np.zeros((n, BUFFER_M, 2))
+        #: The same buffer as complex numbers x + iy (a view: writes to buffer_xy show here).
+        self.buffer_c = self.buffer_xy.view(np.complex128)[..., 0]
         self.buffer_z = np.zeros((n, BUFFER_M))
         self.buffer_yaw = np.zeros((n, BUFFER_M))
         self.buffer_curve_speed = np.zeros((n, BUFFER_M))
@@ -134,6 +138,7 @@ class LaneFollowers:
         self._gap = np.full(n, NO_GAP)
         self._lead_speed = np.zeros(n)
         self._held = np.zeros(n, dtype=bool)
+        self._radius_cache: tuple[np.ndarray, np.ndarray] | None = None
         for i in range(n):
             self._reset_vehicle(i, int(lanes[i]), float(s[i]))
         self._update_pose()
@@ -217,48 +222,50 @@ class LaneFollowers:
 
     # -------------------------------------------------------------- leaders
     def _leaders(self, index: np.ndarray, obstacles: Obstacles, own_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gap (metres, bumper to obstacle) and speed along the path of each vehicle's nearest
+        obstacle on its path; NO_GAP where there is none. Points are complex numbers x + iy."""
         n = len(self)
         gap = np.full(n, NO_GAP)
         lead_speed = np.zeros(n)
-        dx = obstacles.position[None, :, 0] - self.position[:, None, 0]
-        dy = obstacles.position[None, :, 1] - self.position[:, None, 1]
-        cos, sin = np.cos(self.yaw)[:, None], np.sin(self.yaw)[:, None]
-        mask = (dx * dx + dy * dy < DETECTION_RADIUS_M**2) & (dx * cos + dy * sin > -self.extent[:, None, 0])
+        others = obstacles.position[:, 0] + 1j * obstacles.position[:, 1]
+        here = self.position[:, 0] + 1j * self.position[:, 1]
+        relative = (others[None, :] - here[:, None]) * np.exp(-1j * self.yaw)[:, None]
+        mask = (relative.real > -self.extent[:, 0:1]) & (np.abs(relative) < DETECTION_RADIUS_M)
         mask[self._rows, own_rows] = False
         pi, pj = np.nonzero(mask)
         if pi.size == 0:
             return gap, lead_speed
-        grow = self.extent[:, 1] + self.idm.lateral_margin_m
+        grow = self.extent[pi, 1] + self.idm.lateral_margin_m
         # Coarse pass: path samples every COARSE_STEP_M against the obstacles' enclosing circles.
-        coarse = np.minimum(index[pi, None] + COARSE_LOOKAHEAD_M[None, :], self.buffer_valid[pi, None] - 1)
-        cd = self.buffer_xy[pi[:, None], coarse] - obstacles.position[pj][:, None, :]
-        reach = 0.5 * COARSE_STEP_M + np.hypot(obstacles.extent[pj, 0], obstacles.extent[pj, 1]) + grow[pi]
-        near_path = ((cd[..., 0] ** 2 + cd[..., 1] ** 2) < (reach**2)[:, None]).any(axis=1)
+        coarse = np.minimum(index[pi, None] + COARSE_LOOKAHEAD_M, self.buffer_valid[pi, None] - 1)
+        reach = 0.5 * COARSE_STEP_M + self._radius(obstacles)[pj] + grow
+        near_path = (np.abs(self.buffer_c[pi[:, None], coarse] - others[pj, None]) < reach[:, None]).any(axis=1)
         if not near_path.any():
             return gap, lead_speed
-        pi, pj = pi[near_path], pj[near_path]
-        samples = np.minimum(index[pi, None] + LOOKAHEAD_M[None, :], self.buffer_valid[pi, None] - 1)
-        d = self.buffer_xy[pi[:, None], samples] - obstacles.position[pj][:, None, :]
-        yaw_j = obstacles.yaw[pj]
-        c, s = np.cos(yaw_j)[:, None], np.sin(yaw_j)[:, None]
-        grow = grow[pi][:, None]
-        hit = (np.abs(d[..., 0] * c + d[..., 1] * s) < obstacles.extent[pj, 0][:, None] + grow) & (
-            np.abs(d[..., 1] * c - d[..., 0] * s) < obstacles.extent[pj, 1][:, None] + grow
-        )
+        pi, pj, grow = pi[near_path], pj[near_path], grow[near_path, None]
+        samples = np.minimum(index[pi, None] + LOOKAHEAD_M, self.buffer_valid[pi, None] - 1)
+        local = (self.buffer_c[pi[:, None], samples] - others[pj, None]) * np.exp(-1j * obstacles.yaw[pj])[:, None]
+        hit = (np.abs(local.real) < obstacles.extent[pj, 0:1] + grow) & (np.abs(local.imag) < obstacles.extent[pj, 1:2] + grow)
         first = np.argmax(hit, axis=1)
         found = hit[np.arange(pi.size), first]
         if not found.any():
             return gap, lead_speed
         pi, pj, first = pi[found], pj[found], first[found]
-        pair_gap = LOOKAHEAD_M[first] - self.extent[pi, 0] - 0.5 * LOOKAHEAD_STEP_M[first]
+        pair_gap = LOOKAHEAD_GAP_M[first] - self.extent[pi, 0]
         yaw_at = self.buffer_yaw[pi, samples[found, first]]
         pair_speed = obstacles.velocity[pj, 0] * np.cos(yaw_at) + obstacles.velocity[pj, 1] * np.sin(yaw_at)
-        order = np.lexsort((pair_gap, pi))
+        order = np.argsort(pair_gap, kind="stable")
         rows, first_of_row = np.unique(pi[order], return_index=True)
         chosen = order[first_of_row]
         gap[rows] = pair_gap[chosen]
         lead_speed[rows] = np.maximum(pair_speed[chosen], 0.0)
         return gap, lead_speed
+
+    def _radius(self, obstacles: Obstacles) -> np.ndarray:
+        """Enclosing-circle radius of every obstacle (cached while the obstacle extents stay put)."""
+        if self._radius_cache is None or self._radius_cache[0] is not obstacles.extent or self._radius_cache[1].shape[0] != obstacles.extent.shape[0]:
+            self._radius_cache = (obstacles.extent, np.hypot(obstacles.extent[:, 0], obstacles.extent[:, 1]))
+        return self._radius_cache[1]
 
     # ------------------------------------------------------------ junctions
     def _held_at_line(self, ego_lanes: frozenset[int]) -> np.ndarray:

@@ -15,8 +15,10 @@ from lead_sim.traffic.lanes import LaneGraph, PolylineSet, polylines_from
 
 SIDEWALK_OFFSET_M = 1.5
 WALKER_EXTENT = (0.3, 0.3, 0.9)
-#: A walker this close (metres) to a crosswalk end may start crossing.
-CROSSWALK_REACH_M = 2.0
+#: A walker this close (metres) to a crosswalk end may start crossing: sidewalks stop where the
+#: junction begins, a few metres short of the crosswalks at its edge. The walker first walks to
+#: the near end, then over the crosswalk to the far end.
+CROSSWALK_REACH_M = 6.0
 #: Walkers look for crosswalks every this many ticks (they walk < 1 m in that time).
 CROSSWALK_CHECK_TICKS = 10
 
@@ -79,9 +81,9 @@ class Walkers:
         self.direction = np.ones(n)
         self.speed = rng.uniform(1.0, 1.6, n)
         self.crossing = np.zeros(n, dtype=bool)
-        self.cross_from = np.zeros((n, 2))
-        self.cross_to = np.zeros((n, 2))
-        self.cross_progress = np.zeros(n)
+        #: Crossing path per walker: start, near end, far end (metres walked along it in cross_walked).
+        self.cross_path = np.zeros((n, 3, 2))
+        self.cross_walked = np.zeros(n)
         #: The crosswalk end last used, so that a walker does not cross straight back.
         self.last_end = np.full(n, -1, dtype=np.int64)
         self._tick = 0
@@ -118,15 +120,17 @@ class Walkers:
         self.s = np.where(low, -self.s, np.where(high, 2.0 * length - self.s, self.s))
         self.direction = np.where(low, 1.0, np.where(high, -1.0, self.direction))
 
-        if self.crossing.any():
-            span = np.linalg.norm(self.cross_to - self.cross_from, axis=1)
-            self.cross_progress += np.where(self.crossing, self.speed * dt / np.maximum(span, 1e-3), 0.0)
-        for i in np.flatnonzero(self.crossing & (self.cross_progress >= 1.0)):
+        self.cross_walked += np.where(self.crossing, self.speed * dt, 0.0)
+        for i in np.flatnonzero(self.crossing & (self.cross_walked >= self._cross_length())):
             self._finish_crossing(int(i))
         self._tick += 1
         if self.crosswalks.shape[0] and self._tick % CROSSWALK_CHECK_TICKS == 0:
             self._maybe_start_crossing()
         self._update_pose()
+
+    def _cross_length(self) -> np.ndarray:
+        legs = np.linalg.norm(np.diff(self.cross_path, axis=1), axis=2)
+        return legs.sum(axis=1)
 
     def _maybe_start_crossing(self) -> None:
         ends = self.crosswalks.reshape(-1, 2)
@@ -140,13 +144,12 @@ class Walkers:
                 continue
             other = end ^ 1
             self.crossing[i] = True
-            self.cross_from[i] = self.position[i, :2]
-            self.cross_to[i] = ends[other]
-            self.cross_progress[i] = 0.0
+            self.cross_path[i] = (self.position[i, :2], ends[end], ends[other])
+            self.cross_walked[i] = 0.0
             self.last_end[i] = other
 
     def _finish_crossing(self, i: int) -> None:
-        line, s, _ = self.sidewalks.nearest_point(self.cross_to[i])
+        line, s, _ = self.sidewalks.nearest_point(self.cross_path[i, 2])
         self.line[i], self.s[i] = line, s
         self.crossing[i] = False
         self.direction[i] = 1.0 if self.rng.random() < 0.5 else -1.0
@@ -156,11 +159,14 @@ class Walkers:
         self.position[:, :2] = points[:, :2]
         self.position[:, 2] = points[:, 2] + WALKER_EXTENT[2]
         self.yaw = np.where(self.direction > 0, yaw, np.mod(yaw + 2.0 * np.pi, 2.0 * np.pi) - np.pi)
-        crossing = np.flatnonzero(self.crossing)
-        if crossing.size:
-            t = np.clip(self.cross_progress[crossing], 0.0, 1.0)[:, None]
-            start, end = self.cross_from[crossing], self.cross_to[crossing]
-            self.position[crossing, :2] = start * (1.0 - t) + end * t
-            self.yaw[crossing] = np.arctan2(end[:, 1] - start[:, 1], end[:, 0] - start[:, 0])
+        for i in np.flatnonzero(self.crossing):
+            path = self.cross_path[i]
+            first = float(np.linalg.norm(path[1] - path[0]))
+            leg, walked = (0, self.cross_walked[i]) if self.cross_walked[i] < first else (1, self.cross_walked[i] - first)
+            start, end = path[leg], path[leg + 1]
+            span = max(float(np.linalg.norm(end - start)), 1e-6)
+            t = min(walked / span, 1.0)
+            self.position[i, :2] = start + (end - start) * t
+            self.yaw[i] = np.arctan2(end[1] - start[1], end[0] - start[0])
         self.velocity[:, 0] = self.speed * np.cos(self.yaw)
         self.velocity[:, 1] = self.speed * np.sin(self.yaw)

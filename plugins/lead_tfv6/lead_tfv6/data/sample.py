@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from lead_tfv6.batch import batch_spec, lidar_to_histogram, normalize_camera, perspective_labels
+from lead_tfv6.batch import lidar_to_histogram, normalize_camera, perspective_labels
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.data.augment import augment_photometric
 from lead_tfv6.data.errors import SampleFormatError
@@ -51,7 +51,8 @@ def has_perturbated_view(sample: Mapping[str, Any]) -> bool:
 def convert_sample(
     sample: Mapping[str, Any], config: TFv6Config, options: SampleOptions, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """Inputs and labels (``batch_spec(config)`` keys, without the batch dimension) of one sample."""
+    """Inputs and labels of one sample, without the batch dimension: the keys of ``batch_spec`` for a
+    post-training config (a superset of the pre-training keys)."""
     use_perturbated = has_perturbated_view(sample) and rng.random() < options.perturbation_probability
     suffix = PERTURBATED if use_perturbated else ""
 
@@ -86,4 +87,5 @@ def convert_sample(
         raise
     except (KeyError, TypeError, ValueError, IndexError) as error:
         raise SampleFormatError(key, f"cannot be converted for TFv6 ({type(error).__name__}: {error})") from error
-    return {name: arrays[name] for name in batch_spec(config, labels=True)}
+    # Planning labels come along in pre-training too (TensorBoard draws the true waypoints).
+    return arrays

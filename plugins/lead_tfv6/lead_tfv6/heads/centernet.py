@@ -18,6 +18,8 @@ from lead_tfv6.config import TFv6Config
 
 #: Heatmap bias so that initial peak probabilities are ~0.1 (the CenterNet prior).
 HEATMAP_PRIOR_BIAS = -2.19
+#: IoU a box shifted within the Gaussian radius keeps with the true box (LEAD uses 0.1).
+HEATMAP_MIN_OVERLAP = 0.1
 BOX_FIELDS = ("x", "y", "length", "width", "yaw", "speed", "class")
 
 
@@ -119,7 +121,7 @@ def centernet_targets(boxes: np.ndarray, config: TFv6Config) -> dict[str, np.nda
         class_index = int(clazz)
         if not 0 <= class_index < config.num_box_classes:
             raise ValueError(f"box class {class_index} is outside [0, {config.num_box_classes}); check the box labels")
-        radius = max(0, int(gaussian_radius(length / cell, width / cell)))
+        radius = max(0, int(gaussian_radius(length / cell, width / cell, HEATMAP_MIN_OVERLAP)))
         _draw_gaussian(targets["center_heatmap"][class_index], row, col, radius)
         targets["center_heatmap"][class_index, row, col] = 1.0
         yaw_bin, yaw_res = yaw_to_bin(np.array([yaw]), config.num_yaw_bins)

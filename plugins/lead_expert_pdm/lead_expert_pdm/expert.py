@@ -1,0 +1,277 @@
+"""The PDM-Lite-style expert (agent ``pdm_expert``): drives from the world's privileged view.
+
+Every tick:
+
+1. project the ego onto the smoothed dense route;
+2. base target speed: 0.72 x the lane's speed limit, clamped to [6.75, 20] m/s, capped at 25 km/h
+   in and just before junctions, and by a comfortable lateral acceleration in curves;
+3. shift the path around static obstacles blocking the lane (:mod:`lead_expert_pdm.shifts`);
+4. forecast the ego (bicycle model + its own controllers, 2.0 s, 1.1 s near lane changes, 20 Hz)
+   and the other actors; every actor whose forecast box meets the ego's at the same step is a
+   hazard; red/yellow lights and unserved stop signs on the route are hazards at their stop line;
+5. target speed = the minimum IDM target over the hazards (``pdm_idm`` planner);
+6. after ~170 ticks standing behind a vehicle or obstacle, creep forward;
+7. lateral PID on a speed-dependent look-ahead point; throttle/brake from target and speed.
+
+Only the privileged view is used: ``snapshot()`` (actors, lights, stop signs), ``dense_route``,
+``town`` (speed limits from its OpenDRIVE), ``map`` (neighbouring lanes), ``lights_on_route()``,
+``stops_on_route()``, ``ego_parameters``/``ego_extent``. A CARLA view offering these drives the
+same expert.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from lead_expert_pdm.actors import BICYCLE, OBSTACLE, PARKED, WALKER, ActorTracker, Forecast, invisible_actor_ids
+from lead_expert_pdm.bicycle import BicycleParameters
+from lead_expert_pdm.controllers import LateralPid, LongitudinalController
+from lead_expert_pdm.ego_forecast import forecast_ego, heading_error
+from lead_expert_pdm.geometry import boxes_intersect, to_local, wrap_angle
+from lead_expert_pdm.idm import HazardType, IdmPlanner
+from lead_expert_pdm.route import CHANGE_LANE_OPTIONS, ExpertRoute
+from lead_expert_pdm.shifts import ObstacleShifter
+from lead_framework.agent import Agent, PrivilegedView, VehicleControl
+from lead_framework.route import RoutePlan
+from lead_framework.sensors import SensorSpec
+from lead_framework.world import TICK_RATE_HZ
+
+DT = 1.0 / TICK_RATE_HZ
+RED, YELLOW = 0, 1
+STANDING_SPEED = 0.1
+#: Lights and stop signs farther along the route than this (metres) are not considered.
+SIGNAL_HORIZON_M = 60.0
+#: The ego box is widened by this margin (metres per side) in forecasts.
+EGO_WIDTH_MARGIN_M = 0.15
+EGO_LENGTH_MARGIN_M = 0.5
+
+
+class ExpertError(RuntimeError):
+    """The expert cannot drive with the view it was given."""
+
+
+@attrs.define(frozen=True)
+class PdmExpertConfig:
+    """The ``pdm_expert`` agent's options.
+
+    ``rig``: a registered sensor rig to request from the world (None = pure driving, no sensors).
+    ``ignore_invisible``: LEAD's asymmetry rule; needs box labels with visibility from the world
+    (a ``boxes`` sensor in the rig); without them every actor counts as visible.
+    """
+
+    rig: str | None = None
+    ignore_invisible: bool = True
+    speed_limit_fraction: float = 0.72
+    min_target_speed: float = 6.75
+    max_target_speed: float = 20.0
+    junction_speed: float = 25.0 / 3.6
+    junction_lookahead_m: float = 8.0
+    lateral_comfort_accel: float = 3.0
+    forecast_s: float = 2.0
+    lane_change_forecast_s: float = 1.1
+    unblock_after_ticks: int = 170
+    creep_speed: float = 2.0
+    creep_ticks: int = 60
+    shift_obstacles: bool = True
+
+
+@attrs.define
+class Decision:
+    """What the expert decided at one tick (stored in the data as labels)."""
+
+    target_speed: float = 0.0
+    base_speed: float = 0.0
+    speed_limit: float = 0.0
+    hazard: str = ""
+    brake: bool = False
+    junction: bool = False
+    route_s: float = 0.0
+    creeping: bool = False
+    shifted: bool = False
+
+
+class PdmExpert(Agent):
+    """PDM-Lite-style privileged expert; see the module docstring."""
+
+    privileged = True
+
+    def __init__(self, config: PdmExpertConfig = PdmExpertConfig()):
+        self.config = config
+        self.planner = IdmPlanner()
+        self.decision = Decision()
+
+    def sensors(self) -> list[SensorSpec]:
+        if self.config.rig is None:
+            return []
+        from lead_framework.plugins import get_registry
+
+        return list(get_registry().get("sensors", self.config.rig).create(None))
+
+    def setup(self, plan: RoutePlan, privileged: PrivilegedView | None = None) -> None:
+        super().setup(plan, privileged)
+        if privileged is None or not hasattr(privileged, "dense_route"):
+            raise ExpertError("pdm_expert needs the world's privileged view with a dense_route; "
+                              "run it in a world that passes one to privileged agents (e.g. leadsim)")
+        self.view = privileged
+        self.route = ExpertRoute.from_view(privileged)
+        self.bicycle = BicycleParameters.from_world(getattr(privileged, "ego_parameters", None))
+        extent = np.asarray(getattr(privileged, "ego_extent", (2.45, 1.06, 0.76)), float)
+        self.ego_half = np.array([extent[0] + EGO_LENGTH_MARGIN_M, extent[1] + EGO_WIDTH_MARGIN_M])
+        self.ego_half_length = float(extent[0])
+        self.lateral = LateralPid()
+        self.longitudinal = LongitudinalController()
+        self.tracker = ActorTracker()
+        self.shifter = ObstacleShifter(self.route, getattr(privileged, "map", None))
+        self.lights = list(privileged.lights_on_route()) if hasattr(privileged, "lights_on_route") else []
+        self.stops = list(privileged.stops_on_route()) if hasattr(privileged, "stops_on_route") else []
+        self.served_stops: set[int] = set()
+        self.stopped_ticks = 0
+        self.creep_left = 0
+        self.decision = Decision()
+
+    # ------------------------------------------------------------------------------ per tick
+    def run_step(self, input_data: dict[str, tuple[int, Any]], timestamp: float) -> VehicleControl:
+        scene = self.view.snapshot()
+        actors = scene.actors
+        ego_xy = np.asarray(actors.position[0, :2], float)
+        ego_yaw = float(actors.yaw[0])
+        speed = float(np.linalg.norm(np.asarray(actors.velocity[0, :2])))
+        if self.config.shift_obstacles:
+            self.shifter.update(actors, self.route.s)
+        s = self.route.update_progress(ego_xy)
+        base, limit, junction = self._base_speed(s)
+        ignored = self._ignored_ids(input_data)
+        hazards = self._actor_hazards(actors, scene.time_s, ego_xy, ego_yaw, speed, s, base, ignored)
+        hazards += self._signal_hazards(s, speed)
+        target, binding = self.planner.target_speed(base, speed, [(kind, gap, lead) for kind, gap, lead in hazards])
+        target, creeping = self._unblock(target, binding, speed, hazards)
+        steer = self.lateral.step(heading_error(self.route, ego_xy[0], ego_xy[1], ego_yaw, s, self.lateral.params.lookahead_m(speed)))
+        throttle, brake = self.longitudinal.step(target, speed)
+        self.decision = Decision(
+            target_speed=float(target), base_speed=float(base), speed_limit=float(limit),
+            hazard="" if binding is None else binding.value, brake=brake > 0.0, junction=bool(junction),
+            route_s=float(s), creeping=creeping, shifted=self.shifter.active,
+        )
+        return VehicleControl(throttle=throttle, steer=steer, brake=brake)
+
+    # ------------------------------------------------------------------------- target speed
+    def _base_speed(self, s: float) -> tuple[float, float, bool]:
+        c = self.config
+        route = self.route
+        i = route.index_at(s)
+        limit = float(route.speed_limits[i])
+        base = float(np.clip(c.speed_limit_fraction * limit, c.min_target_speed, c.max_target_speed))
+        window = route.window(s, c.junction_lookahead_m)
+        junction = bool(route.is_junction[window].any())
+        if junction:
+            base = min(base, c.junction_speed)
+        curvature = route.curvature_ahead(s, max(8.0, 1.5 * base))
+        if curvature > 1e-3:
+            base = min(base, max(math.sqrt(c.lateral_comfort_accel / curvature), 3.0))
+        return base, limit, bool(route.is_junction[i])
+
+    def _ignored_ids(self, input_data: dict[str, tuple[int, Any]]) -> frozenset[int]:
+        if not self.config.ignore_invisible:
+            return frozenset()
+        boxes = input_data.get("boxes")
+        hidden = invisible_actor_ids(boxes[1] if boxes is not None else None)
+        return hidden or frozenset()
+
+    def _horizon_steps(self, s: float) -> int:
+        window = self.route.options[self.route.window(s, 15.0)]
+        seconds = self.config.lane_change_forecast_s if np.isin(window, CHANGE_LANE_OPTIONS).any() else self.config.forecast_s
+        return int(round(seconds * TICK_RATE_HZ))
+
+    def _actor_hazards(self, actors: Any, time_s: float, ego_xy: np.ndarray, ego_yaw: float, speed: float, s: float,
+                       base: float, ignored: frozenset[int]) -> list[tuple[HazardType, float, float]]:
+        steps = self._horizon_steps(s)
+        forecast = self.tracker.forecast(actors, time_s, ego_xy, steps, DT, ignored)
+        if forecast.rows.size == 0:
+            return []
+        ego_path, ego_yaws = forecast_ego(self.route, self.bicycle, self.lateral, self.longitudinal,
+                                          ego_xy[0], ego_xy[1], ego_yaw, speed, s, base, steps, DT)
+        # Include the present: an actor already touching the ego's box ahead counts too.
+        path = np.vstack([ego_xy[None], ego_path])
+        yaws = np.concatenate([[ego_yaw], ego_yaws])
+        now_xy = np.asarray(actors.position, float)[forecast.rows, None, :2]
+        now_yaw = np.asarray(actors.yaw, float)[forecast.rows, None]
+        other_xy = np.concatenate([now_xy, forecast.xy], axis=1)
+        other_yaw = np.concatenate([now_yaw, forecast.yaw], axis=1)
+        other_half = np.concatenate([forecast.half[:, :1], forecast.half], axis=1)
+        local = to_local(np.asarray(actors.position, float)[forecast.rows, :2], ego_xy, ego_yaw)
+        ahead = local[:, 0] > -0.5 * self.ego_half_length
+        hit = boxes_intersect(path[None], yaws[None], self.ego_half[None, None], other_xy, other_yaw, other_half)
+        hazards = []
+        for n in np.flatnonzero(hit.any(axis=1) & ahead):
+            hazards.append(self._actor_hazard(forecast, int(n), local[n], ego_yaw, actors))
+        return hazards
+
+    def _actor_hazard(self, forecast: Forecast, n: int, local: np.ndarray, ego_yaw: float, actors: Any
+                      ) -> tuple[HazardType, float, float]:
+        kind = int(forecast.kinds[n])
+        row = int(forecast.rows[n])
+        relative_yaw = float(wrap_angle(float(actors.yaw[row]) - ego_yaw))
+        half = np.asarray(actors.extent, float)[row, :2]
+        depth = half[0] * abs(math.cos(relative_yaw)) + half[1] * abs(math.sin(relative_yaw))
+        gap = max(float(local[0]) - self.ego_half_length - depth, 0.0)
+        vx, vy = forecast.velocity[n]
+        leader_speed = max(vx * math.cos(ego_yaw) + vy * math.sin(ego_yaw), 0.0)
+        if kind == WALKER:
+            return HazardType.PEDESTRIAN, gap, 0.0
+        if kind == BICYCLE:
+            return HazardType.BICYCLE, gap, leader_speed
+        if kind in (OBSTACLE, PARKED):
+            return HazardType.OBSTACLE, gap, 0.0
+        return HazardType.LEADING_VEHICLE, gap, leader_speed
+
+    def _signal_hazards(self, s: float, speed: float) -> list[tuple[HazardType, float, float]]:
+        hazards: list[tuple[HazardType, float, float]] = []
+        front = s + self.ego_half_length
+        for index, light in self.lights:
+            line_s = float(self.route.distances[min(index, len(self.route) - 1)])
+            gap = line_s - front
+            if gap < -1.0 or gap > SIGNAL_HORIZON_M:
+                continue
+            state = int(light.state)
+            stopping = speed * speed / (2.0 * 3.72)
+            if state == RED or (state == YELLOW and gap > stopping):
+                hazards.append((HazardType.RED_LIGHT, max(gap, 0.0), 0.0))
+        for index, stop in self.stops:
+            key = int(stop.id)
+            centre_s = float(self.route.distances[min(index, len(self.route) - 1)])
+            line_s = centre_s + float(np.asarray(stop.trigger_extent)[0])
+            gap = line_s - front
+            if key in self.served_stops or gap > SIGNAL_HORIZON_M:
+                continue
+            if gap < -2.0 * float(np.asarray(stop.trigger_extent)[0]):
+                self.served_stops.add(key)  # passed (e.g. started inside it)
+                continue
+            if speed < STANDING_SPEED and gap < 5.0:
+                self.served_stops.add(key)
+                continue
+            hazards.append((HazardType.STOP_SIGN, max(gap, 0.0), 0.0))
+        return hazards
+
+    def _unblock(self, target: float, binding: HazardType | None, speed: float,
+                 hazards: list[tuple[HazardType, float, float]]) -> tuple[float, bool]:
+        """Creep forward after standing long behind a vehicle or obstacle (never at lights, stops, walkers)."""
+        creepable = binding in (HazardType.LEADING_VEHICLE, HazardType.OBSTACLE, HazardType.BICYCLE)
+        if speed < STANDING_SPEED and creepable:
+            self.stopped_ticks += 1
+        else:
+            self.stopped_ticks = 0
+        if self.stopped_ticks > self.config.unblock_after_ticks:
+            self.creep_left = self.config.creep_ticks
+            self.stopped_ticks = 0
+        if self.creep_left <= 0:
+            return target, False
+        self.creep_left -= 1
+        hard = [gap for kind, gap, _ in hazards
+                if kind in (HazardType.PEDESTRIAN, HazardType.RED_LIGHT, HazardType.STOP_SIGN) or gap < 1.0]
+        if hard:
+            return target, False
+        return max(target, self.config.creep_speed), True

@@ -1,0 +1,146 @@
+"""Background traffic: lane graph, lights, vehicles (no overlaps, red lights obeyed), walkers, props."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lead_sim.criteria.geometry import obb_overlaps
+from lead_sim.maps import load_town
+from lead_sim.scene import ActorKind, LightState
+from lead_sim.traffic import Traffic, TrafficSpec
+from lead_sim.traffic.lanes import lane_graph_for
+from lead_sim.traffic.lights import LightTiming, TrafficLightController
+from lead_sim.traffic.walkers import Walkers, build_sidewalks, crosswalk_ends
+
+EGO_EXTENT = (2.45, 1.06, 0.76)
+DT = 0.05
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return load_town("grid_small")
+
+
+def make_traffic(town, seed=0, **spec) -> Traffic:
+    ego = np.array([0.0, 0.0, 0.0])
+    return Traffic(town.map, TrafficSpec(**spec), np.random.default_rng(seed), ego, EGO_EXTENT, "vehicle.lincoln.mkz_2020")
+
+
+def overlapping_pairs(traffic: Traffic, rows: np.ndarray) -> list[tuple[int, int]]:
+    a = traffic.actors
+    pairs = []
+    for i in rows:
+        others = rows[rows > i]
+        hit = obb_overlaps(a.position[i, :2], float(a.yaw[i]), a.extent[i, :2], a.position[others, :2], a.yaw[others], a.extent[others, :2])
+        pairs += [(int(i), int(j)) for j in others[hit]]
+    return pairs
+
+
+def test_lane_graph_connects_lane_ends_to_successor_starts(grid):
+    graph = lane_graph_for(grid.map)
+    assert lane_graph_for(grid.map) is graph  # cached per map
+    for lane in range(graph.num_lanes):
+        end = graph.lane_points(lane)[-1, :2]
+        for successor in graph.successors[lane]:
+            assert np.linalg.norm(graph.lane_points(successor)[0, :2] - end) < 0.5
+    assert np.all(np.diff(graph.offset) == graph.count[:-1])
+    assert (graph.spacing <= 1.0 + 1e-9).all()
+    junction_lanes = np.flatnonzero(graph.is_junction)
+    assert any(graph.conflicts[lane] for lane in junction_lanes)
+
+
+def test_lights_cycle_one_green_per_junction(grid):
+    graph = lane_graph_for(grid.map)
+    timing = LightTiming(green_s=4.0, yellow_s=1.0, all_red_s=0.5)
+    lights = TrafficLightController(graph, np.random.default_rng(0), timing)
+    assert lights.lights, "grid_small has signalised junctions"
+    junction_of = {}
+    for lane in np.flatnonzero(lights.lane_light >= 0):
+        junction_of[int(lights.lane_light[lane])] = int(graph.junction_id[graph.successors[lane][0]])
+    seen = {index: set() for index in range(len(lights.lights))}
+    for step in range(1200):  # 60 s: several cycles of every junction
+        lights.update(step * DT)
+        for index, state in enumerate(lights.states):
+            seen[index].add(int(state))
+            assert lights.lights[index].state == state
+        green = [junction_of[i] for i, s in enumerate(lights.states) if s == int(LightState.GREEN)]
+        assert len(green) == len(set(green)), "two greens in one junction"
+    assert all(states == {0, 1, 2} for states in seen.values())
+
+
+def test_frozen_light_holds_its_state(grid):
+    lights = TrafficLightController(lane_graph_for(grid.map), np.random.default_rng(0))
+    lights.freeze(0, LightState.GREEN)
+    for step in range(800):
+        lights.update(step * DT)
+        assert lights.states[0] == int(LightState.GREEN)
+    lights.release(0)
+    lights.update(40.0)
+    lights.update(45.0)
+    lights.update(50.0)
+
+
+def test_spawn_is_seeded_and_clear_of_the_ego(grid):
+    a, b, c = make_traffic(grid, 1, vehicles=20), make_traffic(grid, 1, vehicles=20), make_traffic(grid, 2, vehicles=20)
+    assert np.array_equal(a.actors.position, b.actors.position)
+    assert not np.array_equal(a.actors.position, c.actors.position)
+    distance = np.linalg.norm(a.actors.position[1:, :2], axis=1)
+    assert distance.min() >= 25.0
+    assert a.actors.kinds[0] == int(ActorKind.VEHICLE) and len(a.fleet) == 20
+
+
+def test_vehicles_never_overlap_and_stop_for_red_lights(grid):
+    traffic = make_traffic(grid, 0, vehicles=30, bicycles=3, walkers=0, props=3)
+    fleet, graph = traffic.fleet, traffic.graph
+    start = traffic.actors.position.copy()
+    previous_lane = fleet.lane.copy()
+    entered_on_red = 0
+    for step in range(600):  # 30 s
+        traffic.step(DT, step * DT)
+        changed = np.flatnonzero(fleet.lane != previous_lane)
+        for i in changed:
+            light = traffic.lights.lane_light[previous_lane[i]]
+            if graph.is_junction[fleet.lane[i]] and light >= 0 and traffic.lights.states[light] == int(LightState.RED):
+                entered_on_red += 1
+        previous_lane = fleet.lane.copy()
+        if step % 20 == 0:
+            assert overlapping_pairs(traffic, traffic.fleet_rows) == []
+    assert overlapping_pairs(traffic, traffic.fleet_rows) == []
+    assert entered_on_red == 0
+    travelled = np.linalg.norm(traffic.actors.position[traffic.fleet_rows, :2] - start[traffic.fleet_rows, :2], axis=1)
+    assert np.median(travelled) > 30.0, "traffic must flow, not deadlock"
+    assert np.isfinite(traffic.actors.position).all()
+    bikes = traffic.actors.kinds == int(ActorKind.BICYCLE)
+    assert traffic.actors.speed[bikes].max() <= 5.5 + 1e-9
+
+
+def test_vehicles_stop_behind_the_ego(grid):
+    traffic = make_traffic(grid, 0, vehicles=1, walkers=0)
+    fleet = traffic.fleet
+    # Park the ego on the vehicle's path 20 m ahead of it, across its lane.
+    ahead = fleet.buffer_xy[0, int(fleet.odometer[0] - fleet.buffer_start[0]) + 20]
+    for step in range(400):
+        traffic.set_ego(np.array([ahead[0], ahead[1], 0.76]), float(fleet.yaw[0]) + 1.2, np.zeros(3))
+        traffic.step(DT, step * DT)
+    gap = np.linalg.norm(traffic.actors.position[1, :2] - ahead)
+    assert fleet.speed[0] < 0.1 and 3.0 < gap < 12.0
+
+
+def test_walkers_walk_sidewalks_and_cross_at_crosswalks():
+    town = load_town("Town10HD")
+    graph = lane_graph_for(town.map)
+    crosswalks = crosswalk_ends(town.map)
+    assert crosswalks.shape[1:] == (2, 2) and len(crosswalks) > 5
+    walkers = Walkers(build_sidewalks(graph), crosswalks, 40, np.random.default_rng(0), np.zeros(3), cross_probability=1.0)
+    crossed = 0
+    for _ in range(1200):
+        before = walkers.crossing.copy()
+        walkers.step(DT)
+        crossed += int(np.sum(walkers.crossing & ~before))
+    assert crossed > 0
+    assert np.all(np.abs(walkers.speed) <= 1.6)
+    lanes_xy = graph.points[:, :2]
+    walking = ~walkers.crossing
+    nearest = np.array([np.min(np.linalg.norm(lanes_xy - p, axis=1)) for p in walkers.position[walking, :2]])
+    assert nearest.min() > 1.5  # on the sidewalk, clear of every lane centre
