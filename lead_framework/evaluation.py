@@ -11,7 +11,6 @@ table as ``table.md``, ``table.csv`` and ``table.json``.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import attrs
 from lead_framework.config import ComponentSpec
 from lead_framework.execution import EXECUTORS, map_routes
 from lead_framework.route import RouteSpec
+from lead_framework.route_tasks import route_folder_name, route_seed
 from lead_framework.runner import write_json_atomic
 from lead_framework.scoring import RouteRecord, build_results, record_from_json, record_to_json, results_table, save_results
 from lead_framework.scoring.status import failed_status
@@ -52,10 +52,6 @@ class RouteTask:
     protocol: EvaluationProtocol
     seed: int
     directory: Path
-
-
-def route_folder_name(index: int, route_id: str) -> str:
-    return f"{index:03d}_{re.sub(r'[^A-Za-z0-9_-]+', '-', route_id)}"
 
 
 class StepLog(Observer):
@@ -111,7 +107,7 @@ class EvaluateStage:
             raise StageError(f"benchmark {self.config.benchmark.name!r} produced no routes; check its options")
         routes_dir = ctx.stage_dir / "routes"
         tasks = [
-            RouteTask(i, route, world_spec, agent_spec, benchmark.protocol, ctx.seed * 100_003 + i, routes_dir / route_folder_name(i, route.id))
+            RouteTask(i, route, world_spec, agent_spec, benchmark.protocol, route_seed(ctx.seed, i), routes_dir / route_folder_name(i, route.id))
             for i, route in enumerate(routes)
         ]
         records: dict[int, RouteRecord] = {}

@@ -35,6 +35,7 @@ from lead_expert_pdm.geometry import boxes_intersect, to_local, wrap_angle
 from lead_expert_pdm.idm import HazardType, IdmPlanner
 from lead_expert_pdm.route import CHANGE_LANE_OPTIONS, ExpertRoute
 from lead_expert_pdm.shifts import ObstacleShifter
+from lead_expert_pdm.signals import light_crossings, stop_zones
 from lead_framework.agent import Agent, PrivilegedView, VehicleControl
 from lead_framework.route import RoutePlan
 from lead_framework.sensors import SensorSpec
@@ -126,9 +127,11 @@ class PdmExpert(Agent):
         self.longitudinal = LongitudinalController()
         self.tracker = ActorTracker()
         self.shifter = ObstacleShifter(self.route, getattr(privileged, "map", None))
-        self.lights = list(privileged.lights_on_route()) if hasattr(privileged, "lights_on_route") else []
-        self.stops = list(privileged.stops_on_route()) if hasattr(privileged, "stops_on_route") else []
-        self.served_stops: set[int] = set()
+        scene = privileged.snapshot()
+        self.lights = light_crossings(self.route, scene.traffic_lights)
+        self.stops = stop_zones(self.route, scene.stop_signs)
+        self._live_lights = {int(light.id): light for light in getattr(privileged, "traffic_lights", scene.traffic_lights)}
+        self.served_stops: set[tuple[int, int]] = set()
         self.stopped_ticks = 0
         self.creep_left = 0
         self.decision = Decision()
@@ -190,7 +193,7 @@ class PdmExpert(Agent):
                        base: float, ignored: frozenset[int]) -> list[tuple[HazardType, float, float]]:
         steps = self._horizon_steps(s)
         forecast = self.tracker.forecast(actors, time_s, ego_xy, steps, DT, ignored)
-        if forecast.rows.size == 0:
+        if forecast.rows.size == 0 or not self._near_path(forecast, s, speed):
             return []
         ego_path, ego_yaws = forecast_ego(self.route, self.bicycle, self.lateral, self.longitudinal,
                                           ego_xy[0], ego_xy[1], ego_yaw, speed, s, base, steps, DT)
@@ -209,6 +212,14 @@ class PdmExpert(Agent):
         for n in np.flatnonzero(hit.any(axis=1) & ahead):
             hazards.append(self._actor_hazard(forecast, int(n), local[n], ego_yaw, actors))
         return hazards
+
+    def _near_path(self, forecast: Forecast, s: float, speed: float) -> bool:
+        """Cheap pre-check: does any forecast come within reach of the route the ego can drive?"""
+        reach = s + max(speed, self.config.max_target_speed * 0.5) * self.config.forecast_s + 2.0 * self.ego_half[0]
+        path = self.route.points[self.route.index_at(s - self.ego_half[0]): self.route.index_at(reach) + 1: 2]
+        radius = 6.0 + float(np.max(forecast.half[..., 0], initial=0.0))
+        d = forecast.xy[:, ::4, None, :] - path[None, None, :, :]
+        return bool((np.einsum("nkmi,nkmi->nkm", d, d) < radius * radius).any())
 
     def _actor_hazard(self, forecast: Forecast, n: int, local: np.ndarray, ego_yaw: float, actors: Any
                       ) -> tuple[HazardType, float, float]:
@@ -231,27 +242,20 @@ class PdmExpert(Agent):
     def _signal_hazards(self, s: float, speed: float) -> list[tuple[HazardType, float, float]]:
         hazards: list[tuple[HazardType, float, float]] = []
         front = s + self.ego_half_length
-        for index, light in self.lights:
-            line_s = float(self.route.distances[min(index, len(self.route) - 1)])
-            gap = line_s - front
+        for passage in self.lights:
+            gap = passage.stop_s - front
             if gap < -1.0 or gap > SIGNAL_HORIZON_M:
                 continue
-            state = int(light.state)
+            state = int(self._live_lights.get(int(passage.signal.id), passage.signal).state)
             stopping = speed * speed / (2.0 * 3.72)
             if state == RED or (state == YELLOW and gap > stopping):
                 hazards.append((HazardType.RED_LIGHT, max(gap, 0.0), 0.0))
-        for index, stop in self.stops:
-            key = int(stop.id)
-            centre_s = float(self.route.distances[min(index, len(self.route) - 1)])
-            line_s = centre_s + float(np.asarray(stop.trigger_extent)[0])
-            gap = line_s - front
-            if key in self.served_stops or gap > SIGNAL_HORIZON_M:
+        for passage in self.stops:
+            gap = passage.stop_s - front
+            if passage.key in self.served_stops or gap > SIGNAL_HORIZON_M:
                 continue
-            if gap < -2.0 * float(np.asarray(stop.trigger_extent)[0]):
-                self.served_stops.add(key)  # passed (e.g. started inside it)
-                continue
-            if speed < STANDING_SPEED and gap < 5.0:
-                self.served_stops.add(key)
+            if gap < -1.0 or (speed < STANDING_SPEED and gap < 4.0):
+                self.served_stops.add(passage.key)  # stopped at it, or passed (e.g. started inside it)
                 continue
             hazards.append((HazardType.STOP_SIGN, max(gap, 0.0), 0.0))
         return hazards

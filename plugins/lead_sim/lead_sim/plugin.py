@@ -26,3 +26,25 @@ def lead_register_worlds(register):
         config=LeadSimConfig,
         description="Embedded CPU world: OpenDRIVE roads, IDM traffic, lights, walkers, Leaderboard 2.0 criteria",
     )
+
+
+@hookimpl
+def lead_register_scenarios(register):
+    """The 38 Leaderboard 2.0 scenario types and the 8 Bench2Drive adds, by official name."""
+    from lead_sim.scenarios.catalog import SCENARIO_CLASSES, describe
+
+    for name, cls in SCENARIO_CLASSES.items():
+        register(name, lambda config, cls=cls: cls, description=describe(cls))
+
+
+@hookimpl
+def lead_register_benchmarks(register):
+    """Bench2Drive, Longest6 and Town13 on generated (or official) route sets."""
+    from lead_sim.benchmarks import Bench2DriveBenchmark, Longest6Benchmark, SimBenchmarkConfig, Town13Benchmark
+
+    register("bench2drive", Bench2DriveBenchmark, config=SimBenchmarkConfig,
+             description="Bench2Drive: short one-scenario routes, 60 s blocked, 4000 ticks; DS, SR, efficiency, comfort, abilities")
+    register("longest6", Longest6Benchmark, config=SimBenchmarkConfig,
+             description="Longest6 v2 style: long routes with ~12 scenarios, unmodified Leaderboard 2.0")
+    register("town13", Town13Benchmark, config=SimBenchmarkConfig,
+             description="Town13 validation style: long routes dense with scenarios; DS and NDS")

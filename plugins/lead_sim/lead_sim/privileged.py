@@ -5,7 +5,9 @@ returns is in CARLA world coordinates (metres, yaw in radians):
 
 * ``snapshot()`` -> a copy of the current :class:`~lead_sim.scene.Scene` (row 0 = ego);
   ``scene`` is the live one (updated in place each tick; do not keep references to its arrays);
-* ``town`` (:class:`~lead_sim.maps.towns.TownMap`) and ``map`` (its ``carla.Map``);
+* ``town`` (:class:`~lead_sim.maps.towns.TownMap`), ``map`` (its ``carla.Map``) and
+  ``lane_graph`` (the traffic's :class:`~lead_sim.traffic.lanes.LaneGraph`: lane polylines,
+  successors, junction conflicts, speed limits);
 * ``dense_route`` (:class:`~lead_sim.routes.DenseRoute`, 1 m points) and ``route_index``, the last
   dense point the ego has passed (the leaderboard's route completion);
 * ``ego`` (:class:`~lead_sim.ego.EgoState`), ``ego_extent`` and ``ego_parameters``;
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from lead_sim.ego import EgoParameters, EgoState
     from lead_sim.maps.towns import TownMap
     from lead_sim.routes import DenseRoute
+    from lead_sim.traffic.lanes import LaneGraph
     from lead_sim.world import Episode
 
 #: A stop line belongs to the route when a route point lies this close (metres) with aligned heading.
@@ -80,6 +83,10 @@ class LeadSimPrivilegedView:
     @property
     def map(self) -> carla.Map:
         return self._episode.town.map
+
+    @property
+    def lane_graph(self) -> LaneGraph:
+        return self._episode.traffic.graph
 
     @property
     def dense_route(self) -> DenseRoute:

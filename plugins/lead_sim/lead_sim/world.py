@@ -42,6 +42,11 @@ def _non_negative(instance: Any, attribute: attrs.Attribute, value: int) -> None
         raise WorldConfigError(f"world.{attribute.name}: must be >= 0, got {value}")
 
 
+def _positive(instance: Any, attribute: attrs.Attribute, value: float) -> None:
+    if not value > 0:
+        raise WorldConfigError(f"world.{attribute.name}: must be > 0, got {value}")
+
+
 @attrs.define(frozen=True)
 class LeadSimConfig:
     """The ``world:`` section for ``leadsim``. ``town`` is used for routes that name no town."""
@@ -52,7 +57,7 @@ class LeadSimConfig:
     bicycles: int = attrs.field(default=0, validator=_non_negative)
     props: int = attrs.field(default=0, validator=_non_negative)
     #: Spacing of the target points the agent receives (the leaderboard's global plan), metres.
-    target_point_spacing_m: float = 50.0
+    target_point_spacing_m: float = attrs.field(default=50.0, validator=_positive)
 
 
 class ScenarioRunner(Protocol):
@@ -78,6 +83,7 @@ def _make_sensors(agent: Agent, town: TownMap):
     specs = agent.sensors()
     if not specs:
         return None
+    # Imported here: the renderers pull OpenCV and raster set-up that privileged runs never need.
     from lead_sim.sensors.suite import SensorSuite
 
     return SensorSuite(list(specs), town)
@@ -108,7 +114,10 @@ class Episode:
         self.ego_model = KinematicBicycle(self.ego_params)
         start = self.dense_route.positions[0]
         self.ego = EgoState(
-            x=float(start[0]), y=float(start[1]), z=float(start[2]) + self.ego_params.extent[2], yaw=float(self.dense_route.yaws[0])
+            x=float(start[0]),
+            y=float(start[1]),
+            z=float(start[2]) + self.ego_params.extent[2],
+            yaw=float(self.dense_route.yaws[0]),
         )
         spec = TrafficSpec(vehicles=config.vehicles, bicycles=config.bicycles, walkers=config.walkers, props=config.props)
         self.traffic = Traffic(self.town.map, spec, self.rng, self._ego_position(), self.ego_params.extent, EGO_BLUEPRINT)
@@ -123,6 +132,8 @@ class Episode:
         geometry = RouteGeometry(self.dense_route.positions, self.dense_route.yaws, self.dense_route.distances)
         self.criteria = CriteriaSuite(geometry, self.town.map, self.scene.traffic_lights, self.scene.stop_signs, protocol)
         self.scenario_runners: list[ScenarioRunner] = []
+        #: Applied in order to the agent's control before it moves the ego (scenarios' perturbations).
+        self.control_filters: list[Callable[[VehicleControl], VehicleControl]] = []
         self.metres_driven = 0.0
         self.tick = 0
 
@@ -136,6 +147,8 @@ class Episode:
     def step(self, control: VehicleControl) -> None:
         """Advance the world one tick under the ego's ``control`` and evaluate the criteria."""
         previous = self.ego
+        for adjust in self.control_filters:
+            control = adjust(control)
         self.ego = self.ego_model.step(previous, control, DT)
         route_z = self.dense_route.positions[min(self.criteria.completion.passed + 1, len(self.dense_route) - 1), 2]
         self.ego.z = float(route_z) + self.ego_params.extent[2]
@@ -144,10 +157,18 @@ class Episode:
         self.tick += 1
         self.traffic.set_ego(self._ego_position(), self.ego.yaw, self.ego.velocity())
         self.traffic.step(DT, self.time_s)
+        self.scene.actors = self.traffic.scene_actors
         self.scene.tick, self.scene.time_s = self.tick, self.time_s
         for runner in self.scenario_runners:
             runner.on_tick(self.scene)
         self.criteria.update(self.tick, self.time_s, self.scene, abs(self.ego.speed), self.metres_driven, moved)
+
+
+def _default_scenario_setups() -> list[ScenarioSetup]:
+    """The route-file scenarios (Leaderboard 2.0 / Bench2Drive types) of :mod:`lead_sim.scenarios`."""
+    from lead_sim.scenarios.world_hook import setup_route_scenarios
+
+    return [setup_route_scenarios]
 
 
 def _control_is_finite(control: VehicleControl) -> bool:
@@ -163,7 +184,7 @@ class LeadSimWorld:
 
     def __init__(self, config: LeadSimConfig = LeadSimConfig()) -> None:
         self.config = config
-        self.scenario_setups: list[ScenarioSetup] = []
+        self.scenario_setups: list[ScenarioSetup] = _default_scenario_setups()
 
     def run_route(
         self,
@@ -199,7 +220,10 @@ class LeadSimWorld:
             observer.on_route_end(record)
         return record
 
-    def _drive(self, episode: Episode, agent: Agent, sensors, view, observers: Sequence[TickObserver]) -> tuple[str | None, str]:
+    def _drive(
+        self, episode: Episode, agent: Agent, sensors, view, observers: Sequence[TickObserver]
+    ) -> tuple[str | None, str]:
+        """Tick until the route ends; returns (reason the route ended early or None, error text)."""
         protocol = episode.protocol
         criteria = episode.criteria
         while True:

@@ -64,7 +64,8 @@ def test_obb_overlap_and_near_miss():
     extents = np.array([[2.0, 1.0], [2.0, 1.0], [2.0, 1.0], [1.0, 1.0]])
     yaws = np.array([0.0, 0.0, 0.0, math.pi / 4])
     assert obb_overlaps(centre, 0.0, extent, others, yaws, extents).tolist() == [False, True, False, False]
-    assert obb_overlaps(centre, 0.0, extent, np.array([[2.5, 1.5]]), np.array([math.pi / 4]), np.array([[1.0, 1.0]])).tolist() == [True]
+    diamond = obb_overlaps(centre, 0.0, extent, np.array([[2.5, 1.5]]), np.array([math.pi / 4]), np.array([[1.0, 1.0]]))
+    assert diamond.tolist() == [True]
 
 
 def test_segments_intersect():
@@ -300,7 +301,10 @@ def test_route_timeout_budget_uses_30_kmh():
 
 def test_min_speed_event_below_traffic_speed_only():
     slow, fast = MinSpeedCriterion(), MinSpeedCriterion()
-    traffic = [(ActorKind.VEHICLE, 50.0, 0.0, 0.0, (2.0, 1.0, 0.7), 8.0), (ActorKind.WALKER, 60.0, 0.0, 0.0, (0.3, 0.3, 0.9), 1.0)]
+    traffic = [
+        (ActorKind.VEHICLE, 50.0, 0.0, 0.0, (2.0, 1.0, 0.7), 8.0),
+        (ActorKind.WALKER, 60.0, 0.0, 0.0, (0.3, 0.3, 0.9), 1.0),
+    ]
     for tick in range(101):
         scene = make_scene((0.0, 0.0), 0.0, 4.0, traffic, tick=tick)
         slow.update(ctx_for(scene, 4.0, completion=tick))

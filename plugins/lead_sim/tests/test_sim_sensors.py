@@ -66,6 +66,18 @@ def test_box_ahead_projects_to_expected_pixel_with_vehicle_tag(town, ego_pose):
     assert with_car["sem"][1][5, 192, 2] == CarlaTag.SKY
 
 
+def test_pitched_camera_and_bicycle_rider_tags(town, ego_pose):
+    down = Pose(x=0.35, z=2.25, pitch=-40.0)  # CARLA: positive pitch looks up
+    suite = SensorSuite([SensorSpec("sem", "semantic", down, CAMERA), SensorSpec("level", "semantic", FRONT, CAMERA)], town)
+    scene = make_scene(ego_pose, [(ActorKind.BICYCLE, 6.0, 0.0, (0.9, 0.3, 0.9), (0, 0, 0))])
+    out = suite.read(scene, Weather(), 0)
+    pitched, level = out["sem"][1][..., 2], out["level"][1][..., 2]
+    assert not (pitched == CarlaTag.SKY).any()  # the top ray points 10 deg below the horizon
+    assert (level[0] == CarlaTag.SKY).all()
+    tags = set(np.unique(level).tolist())
+    assert {CarlaTag.BICYCLE, CarlaTag.RIDER} <= tags
+
+
 def test_depth_decodes_to_metres(town, ego_pose):
     suite = SensorSuite([SensorSpec("depth", "depth", FRONT, CAMERA)], town)
     scene = make_scene(ego_pose, [(ActorKind.VEHICLE, 15.0, 0.0, CAR_EXTENT, (0, 0, 0))])
@@ -202,10 +214,27 @@ def test_spec_errors_name_the_sensor_and_parameter(town):
         SensorSuite([SensorSpec("cam", "rgb", params={"fovv": 60})], town)
     with pytest.raises(SensorConfigError, match=r"'cam'.*'fov'.*float"):
         SensorSuite([SensorSpec("cam", "rgb", params={"fov": "wide"})], town)
+    with pytest.raises(SensorConfigError, match=r"'low' \(lidar\): pose z = 0.0 m"):
+        SensorSuite([SensorSpec("low", "lidar", Pose(z=0.0))], town)
     with pytest.raises(SensorConfigError, match="used twice"):
         SensorSuite([SensorSpec("a", "gnss"), SensorSpec("a", "imu")], town)
     with pytest.raises(SensorConfigError, match="lower_fov"):
         SensorSuite([SensorSpec("l", "lidar", params={"lower_fov": 20.0})], town)
+
+
+def test_ground_raster_is_cached_on_disk(town, tmp_path, monkeypatch):
+    from lead_sim.sensors import world_raster
+
+    monkeypatch.setenv(world_raster.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(world_raster, "_rasters", {})
+    built = world_raster.ground_raster(town.map)
+    files = list((tmp_path / "ground_rasters").glob("*.npz"))
+    assert len(files) == 1 and files[0].name.startswith("grid_small-")
+    monkeypatch.setattr(world_raster, "_rasters", {})
+    monkeypatch.setattr(world_raster, "build_ground_raster", lambda town: pytest.fail("rebuilt despite the cache"))
+    loaded = world_raster.ground_raster(town.map)
+    assert np.array_equal(loaded.classes, built.classes) and loaded.resolution == built.resolution
+    assert {int(c) for c in np.unique(built.classes)} >= {0, 1, 2, 5}  # terrain, road, sidewalk, white markings
 
 
 def test_same_scene_gives_identical_outputs(town, ego_pose):
@@ -237,5 +266,6 @@ def test_input_ids_skip_labels_and_grid_renders(town, ego_pose, tmp_path):
     grid = render_sensor_grid(outputs, suite.kinds)
     assert grid.ndim == 3 and grid.shape[0] >= 4 * 256 and grid.dtype == np.uint8
     assert cv2.imwrite(str(tmp_path / "grid.png"), grid)
+    assert np.array_equal(render_sensor_grid(outputs), grid)  # kinds guessed from ids and data
     with pytest.raises(SensorConfigError, match="unknown sensor ids"):
         suite.read(scene, Weather(), 0, ids=["nope"])

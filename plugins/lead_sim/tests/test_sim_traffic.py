@@ -32,7 +32,9 @@ def overlapping_pairs(traffic: Traffic, rows: np.ndarray) -> list[tuple[int, int
     pairs = []
     for i in rows:
         others = rows[rows > i]
-        hit = obb_overlaps(a.position[i, :2], float(a.yaw[i]), a.extent[i, :2], a.position[others, :2], a.yaw[others], a.extent[others, :2])
+        hit = obb_overlaps(
+            a.position[i, :2], float(a.yaw[i]), a.extent[i, :2], a.position[others, :2], a.yaw[others], a.extent[others, :2]
+        )
         pairs += [(int(i), int(j)) for j in others[hit]]
     return pairs
 
@@ -144,3 +146,59 @@ def test_walkers_walk_sidewalks_and_cross_at_crosswalks():
     walking = ~walkers.crossing
     nearest = np.array([np.min(np.linalg.norm(lanes_xy - p, axis=1)) for p in walkers.position[walking, :2]])
     assert nearest.min() > 1.5  # on the sidewalk, clear of every lane centre
+
+
+def test_vehicles_stop_for_extra_actors(grid):
+    from lead_sim.scene import ActorArrays
+
+    traffic = make_traffic(grid, 0, vehicles=1, walkers=0)
+    fleet = traffic.fleet
+    block = fleet.buffer_xy[0, int(fleet.odometer[0] - fleet.buffer_start[0]) + 25]
+    barrier = ActorArrays(
+        ids=np.array([1_000_000]), kinds=np.array([int(ActorKind.OBSTACLE)], dtype=np.int8),
+        position=np.array([[block[0], block[1], 0.5]]), yaw=np.zeros(1), extent=np.array([[0.5, 1.5, 0.5]]),
+        velocity=np.zeros((1, 3)), blueprints=["static.prop.barrier"],
+    )
+    traffic.set_extra_actors(barrier)
+    for step in range(400):
+        traffic.step(DT, step * DT)
+    assert len(traffic.scene_actors) == len(traffic.actors) + 1
+    assert traffic.scene_actors.ids[-1] == 1_000_000
+    assert fleet.speed[0] < 0.1
+    assert 2.0 < np.linalg.norm(traffic.actors.position[1, :2] - block) < 10.0
+    traffic.set_extra_actors(None)
+    for step in range(100):
+        traffic.step(DT, (400 + step) * DT)
+    assert fleet.speed[0] > 1.0 and traffic.scene_actors is traffic.actors
+
+
+def test_vehicles_at_dead_ends_are_respawned():
+    town = load_town("Town03")
+    traffic = make_traffic(town, 0, vehicles=5, walkers=0)
+    graph, fleet = traffic.graph, traffic.fleet
+    dead_end = int(np.flatnonzero(graph.dead_end & (graph.length > 10.0))[0])
+    fleet.place(0, dead_end, float(graph.length[dead_end]) - 5.0)
+    fleet.speed[0] = 5.0
+    respawned_before = fleet.respawned
+    for step in range(300):
+        traffic.step(DT, step * DT)
+    assert fleet.respawned == respawned_before + 1
+    assert fleet.lane[0] != dead_end or fleet.odometer[0] < graph.length[dead_end] - 1.0
+
+
+def test_speed_limits_come_from_signs_and_cap_traffic():
+    town = load_town("Town04")
+    graph = lane_graph_for(town.map)
+    assert set(np.round(graph.speed_limit * 3.6)) >= {30.0, 60.0, 90.0}
+    unsigned = lane_graph_for(load_town("grid_small").map)
+    assert np.allclose(unsigned.speed_limit, 30.0 / 3.6)
+    traffic = make_traffic(town, 0, vehicles=12, walkers=0)
+    fleet = traffic.fleet
+    over, samples = 0, 0
+    for step in range(300):
+        traffic.step(DT, step * DT)
+        # A vehicle slows down once it is on a slower lane, as CARLA's traffic does.
+        over += int(np.sum(fleet.speed > graph.speed_limit[fleet.lane] + 1.0))
+        samples += len(fleet)
+    assert over / samples < 0.05
+    assert fleet.speed.max() > 60.0 / 3.6

@@ -107,6 +107,18 @@ def test_ego_steering_turns_right_on_positive_steer_within_grip():
     assert abs(state.yaw_rate * state.speed) <= EgoParameters().max_lateral_accel + 1e-6
 
 
+def test_ego_reverse_is_limited_and_hand_brake_stops():
+    model = KinematicBicycle()
+    state = EgoState(0.0, 0.0, 0.0, 0.0)
+    for _ in range(200):
+        state = model.step(state, VehicleControl(throttle=1.0, reverse=True), 0.05)
+    assert -4.0 < state.speed < -3.0 and state.x < -10.0
+    moving = EgoState(0.0, 0.0, 0.0, 0.0, speed=8.0)
+    for _ in range(40):
+        moving = model.step(moving, VehicleControl(throttle=0.5, hand_brake=True), 0.05)
+    assert moving.speed == 0.0
+
+
 # ---------------------------------------------------------------- route loop
 def test_perfect_drive_is_perfect(grid_routes):
     world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
@@ -171,6 +183,18 @@ def test_tick_cap_and_agent_errors_end_the_route(grid_routes):
     assert crashed.status == "Failed - Agent crashed" and "boom" in crashed.extra["error"]
 
 
+def test_bad_sensor_rig_fails_the_set_up(grid_routes):
+    from lead_framework.sensors import SensorSpec
+
+    class WantsSonar(Stands):
+        def sensors(self):
+            return [SensorSpec("sonar", "sonar")]
+
+    record = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0)).run_route(grid_routes[0], WantsSonar())
+    assert record.status == "Failed - Agent couldn't be set up"
+    assert "sonar" in record.extra["error"] and record.extra["ticks"] == 0
+
+
 def test_privileged_view_snapshot_is_a_copy(grid_routes):
     world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=5, walkers=0))
 
@@ -196,9 +220,53 @@ def test_world_is_registered_and_validates_its_config():
     assert isinstance(world, LeadSimWorld)
     with pytest.raises(WorldConfigError, match="world.vehicles: must be >= 0, got -3"):
         LeadSimConfig(vehicles=-3)
+    with pytest.raises(WorldConfigError, match="world.target_point_spacing_m: must be > 0, got 0"):
+        LeadSimConfig(target_point_spacing_m=0)
 
 
 def test_route_on_unknown_town_names_it():
     route = RouteSpec(id="x", town="NoSuchTown", waypoints=[Location(0, 0, 0), Location(10, 0, 0)])
     with pytest.raises(Exception, match="NoSuchTown"):
         LeadSimWorld().run_route(route, RouteFollower())
+
+
+def test_privileged_view_finds_the_lights_and_stops_on_the_route(grid_routes):
+    world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
+    seen = {}
+
+    class Grab(Observer):
+        def on_tick(self, info):
+            if info.tick == 1:
+                view = info.privileged
+                seen.update(lights=view.lights_on_route(), stops=view.stops_on_route(), route=view.dense_route)
+
+    world.run_route(grid_routes[1], RouteFollower(), observers=[Grab()], protocol=EvaluationProtocol(max_ticks=2))
+    route = seen["route"]
+    assert seen["stops"], "this route crosses junctions with stop signs"
+    for index, stop in seen["stops"]:
+        assert np.linalg.norm(stop.trigger_center[:2] - route.positions[index, :2]) < 2.0
+    assert [index for index, _ in seen["stops"]] == sorted(index for index, _ in seen["stops"])
+    assert seen["lights"] == []  # no signalised junction on it
+
+
+def test_stopping_at_red_lights_is_perfect_and_running_them_is_not():
+    route = generate_routes("Town10HD", 1, (150.0, 300.0), seed=2)[0]
+    world = LeadSimWorld(LeadSimConfig(vehicles=0, walkers=0))
+    lights_seen = []
+
+    class Lights(Observer):
+        def on_tick(self, info):
+            if info.tick == 1:
+                lights_seen.extend(info.privileged.lights_on_route())
+
+    careful = world.run_route(route, RouteFollower(), observers=[Lights()])
+    assert lights_seen and careful.status == "Perfect"
+
+    class RunsLights(RouteFollower):
+        def _target_speed(self) -> float:
+            return self.speed
+
+    reckless = world.run_route(route, RunsLights())
+    keys = [event.key for event in reckless.infractions]
+    assert "red_light" in keys and reckless.status == "Completed"
+    assert reckless.score_penalty == pytest.approx(0.7 ** keys.count("red_light") * 0.8 ** keys.count("stop_infraction"))

@@ -158,7 +158,7 @@ def lidar_to_histogram(points: np.ndarray, config: TFv6Config) -> np.ndarray:
 
 
 def normalize_camera(image: np.ndarray, config: TFv6Config) -> np.ndarray:
-    """Stitched RGB image (H, W, 3) uint8 -> (3, image_h, image_w) float32, ImageNet-normalised.
+    """Stitched RGB (not BGR) image (H, W, 3) uint8 -> (3, image_h, image_w) float32, ImageNet-normalised.
 
     Images of another size are resized with area interpolation first.
     """

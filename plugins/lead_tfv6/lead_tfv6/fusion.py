@@ -137,7 +137,7 @@ class TransFuserEncoder(nn.Module):
         )
         self.top_down = BevTopDown(lidar_channels[-1], config)
         self.image_channels = image_channels[-1]
-        self.bev_channels = lidar_channels[-1]
+        self.bev_feature_channels = lidar_channels[-1]  # width of the BEV map the radar and planner read
         self.image_stride = self.image_backbone.strides[-1]
 
     def forward(self, rgb: torch.Tensor, lidar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

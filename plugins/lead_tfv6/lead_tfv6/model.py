@@ -23,7 +23,7 @@ class TFv6(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = TransFuserEncoder(config)
-        bev_channels = self.encoder.bev_channels
+        bev_channels = self.encoder.bev_feature_channels
         lidar_stride = self.encoder.lidar_backbone.strides[-1]
         bev_feature_size = (config.lidar_height // lidar_stride, config.lidar_width // lidar_stride)
         self.semantics_head = PerspectiveHead(self.encoder.image_channels, config.num_semantic_classes, config)

@@ -47,3 +47,17 @@ def lead_register_stages(register):
 
     register("train", TrainStage, config=TrainConfig,
              description="Train TFv6 on shard data (pretrain / posttrain), with exact resume, DDP and TensorBoard")
+
+
+def _build_tfv6_agent(config):
+    from lead_tfv6.agent.agent import TFv6Agent  # torch-heavy: imported when an agent is built
+
+    return TFv6Agent(config)
+
+
+@hookimpl
+def lead_register_agents(register):
+    from lead_tfv6.agent.config import TFv6AgentConfig
+
+    register("tfv6", _build_tfv6_agent, config=TFv6AgentConfig,
+             description="TransFuser v6 sensor agent: trained model(s) or a seed ensemble, PID control, 20 Hz")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-import attrs
-
 from lead_tfv6.config import TFv6Config
 
 #: Preset name -> (description, fields that differ from ``TFv6Config``'s defaults).
@@ -70,10 +68,3 @@ def create_model(preset: str | TFv6Config = "resnet34", **overrides: Any):
 
     config = preset.replace(**overrides) if isinstance(preset, TFv6Config) else preset_config(preset, **overrides)
     return TFv6(config)
-
-
-def describe_presets() -> dict[str, str]:
-    return {name: description for name, (description, _) in PRESETS.items()}
-
-
-assert all(set(fields) <= set(attrs.fields_dict(TFv6Config)) for _, fields in PRESETS.values())

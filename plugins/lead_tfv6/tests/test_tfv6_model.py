@@ -13,9 +13,9 @@ def _count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("token_dim, millions", [(64, 60.97), (256, 68.88)])
-def test_resnet34_parameter_count_matches_the_paper(token_dim, millions):
-    model = lead_tfv6.create_model("resnet34", transfuser_token_dim=token_dim)
+@pytest.mark.parametrize("preset, token_dim, millions", [("resnet34", 64, 60.97), ("resnet34", 256, 68.88)])
+def test_parameter_count_matches_the_paper(preset, token_dim, millions):
+    model = lead_tfv6.create_model(preset, transfuser_token_dim=token_dim)
     assert _count(model) / 1e6 == pytest.approx(millions, rel=0.01)
 
 

@@ -19,7 +19,7 @@ def test_tiny_model_overfits_a_fixed_batch():
         min_x=-32.0, max_x=32.0, min_y=-32.0, max_y=32.0, fusion_dropout=0.0, radar_dropout=0.0, planner_dropout=0.0,
     )
     batch = make_synthetic_batch(model.config, batch_size=8, seed=0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, foreach=True)
     totals, parts_history = [], []
     for _ in range(STEPS):
         total, parts = model.compute_loss(model(batch), batch)

@@ -36,6 +36,8 @@ class CollisionCriterion(Criterion):
         self._last_id: int | None = None
         self._last_time = -np.inf
         self._last_location = np.zeros(3)
+        self._extent: np.ndarray | None = None
+        self._reach2 = np.zeros(0)
 
     def update(self, ctx: TickContext) -> None:
         if ctx.ego_speed < STANDING_SPEED:
@@ -44,14 +46,19 @@ class CollisionCriterion(Criterion):
         if len(actors) < 2:
             return
         ego = actors.position[0]
-        reach = np.hypot(actors.extent[0, 0], actors.extent[0, 1]) + np.hypot(actors.extent[1:, 0], actors.extent[1:, 1])
+        if actors.extent is not self._extent:  # the actor set changed: recompute the contact radii
+            self._extent = actors.extent
+            radius = np.hypot(actors.extent[:, 0], actors.extent[:, 1])
+            self._reach2 = (radius[0] + radius[1:]) ** 2
+        reach2 = self._reach2
         d = actors.position[1:, :2] - ego[:2]
-        near = np.flatnonzero(d[:, 0] ** 2 + d[:, 1] ** 2 <= reach**2) + 1
+        near = (d[:, 0] ** 2 + d[:, 1] ** 2 <= reach2).nonzero()[0] + 1
         if near.size == 0:
             return
         hits = near[
             obb_overlaps(
-                ego[:2], float(actors.yaw[0]), actors.extent[0, :2], actors.position[near, :2], actors.yaw[near], actors.extent[near, :2]
+                ego[:2], float(actors.yaw[0]), actors.extent[0, :2],
+                actors.position[near, :2], actors.yaw[near], actors.extent[near, :2],
             )
         ]
         for row in hits:

@@ -26,14 +26,19 @@ class MinSpeedCriterion(Criterion):
         self._checkpoint = 0
         self._ego_sum = 0.0
         self._traffic_sum = 0.0
+        self._kinds: np.ndarray | None = None
+        self._background = np.zeros(0, dtype=np.int64)
 
     def update(self, ctx: TickContext) -> None:
         actors = ctx.scene.actors
-        background = actors.kinds[1:] == int(ActorKind.VEHICLE)
-        if background.any():
-            speeds = actors.velocity[1:][background]
+        if actors.kinds is not self._kinds:  # the actor set changed: find the background vehicles again
+            self._kinds = actors.kinds
+            self._background = (actors.kinds == int(ActorKind.VEHICLE)).nonzero()[0]
+            self._background = self._background[self._background > 0]
+        if self._background.size:
+            speeds = actors.velocity[self._background]
             self._ego_sum += ctx.ego_speed
-            self._traffic_sum += float(np.mean(np.hypot(speeds[:, 0], speeds[:, 1])))
+            self._traffic_sum += float(np.hypot(speeds[:, 0], speeds[:, 1]).mean())
         reached = min(int(ctx.completion_pct * self.checkpoints / 100.0), self.checkpoints)
         if reached > self._checkpoint:
             self._close(ctx)

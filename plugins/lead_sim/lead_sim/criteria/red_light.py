@@ -24,7 +24,8 @@ class RedLightCriterion(Criterion):
     def __init__(self, lights: list[TrafficLight]) -> None:
         super().__init__()
         self.lights = lights
-        self._line_centres = np.array([line.mean(axis=0)[:2] for light in lights for line in light.stop_lines]).reshape(-1, 2)
+        centres = [line.mean(axis=0)[:2] for light in lights for line in light.stop_lines]
+        self._line_centres = np.array(centres).reshape(-1, 2)
         self._line_owner = np.array([k for k, light in enumerate(lights) for _ in light.stop_lines], dtype=np.int64)
         self._line_index = np.array([j for light in lights for j in range(len(light.stop_lines))], dtype=np.int64)
         self._last_light: int | None = None
@@ -35,7 +36,7 @@ class RedLightCriterion(Criterion):
         actors = ctx.scene.actors
         ego = actors.position[0, :2]
         d = self._line_centres - ego
-        near = np.flatnonzero(d[:, 0] ** 2 + d[:, 1] ** 2 < LIGHT_DISTANCE_M**2)
+        near = (d[:, 0] ** 2 + d[:, 1] ** 2 < LIGHT_DISTANCE_M**2).nonzero()[0]
         if near.size == 0:
             return
         yaw = float(actors.yaw[0])

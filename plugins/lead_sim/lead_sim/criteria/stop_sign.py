@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import carla
 import numpy as np
 
 from lead_framework.scoring.messages import stop_message
@@ -51,7 +52,7 @@ class StopSignCriterion(Criterion):
         ego = ctx.scene.actors.position[0, :2]
         if self._target is None:
             d = self._centres - ego
-            near = np.flatnonzero(d[:, 0] ** 2 + d[:, 1] ** 2 < SEARCH_RADIUS_M**2)
+            near = (d[:, 0] ** 2 + d[:, 1] ** 2 < SEARCH_RADIUS_M**2).nonzero()[0]
             if near.size == 0:
                 return
             self._target = self._affecting(ctx, [self.stops[int(k)] for k in near])
@@ -66,10 +67,9 @@ class StopSignCriterion(Criterion):
             self._target = None
 
 
-def lane_points_on(town_map) -> LanePoints:
+def lane_points_on(town_map: carla.Map) -> LanePoints:
     """:data:`LanePoints` read from a ``carla.Map``: the ego's driving-lane waypoint and the ones
     every metre up to :data:`PROXIMITY_M` ahead (first branch at forks)."""
-    import carla
 
     def lane_points(position: np.ndarray, yaw: float) -> np.ndarray:
         location = carla.Location(float(position[0]), float(position[1]), float(position[2]))

@@ -47,8 +47,12 @@ class CriteriaSuite:
         ]
         self._last: TickContext | None = None
 
-    def update(self, tick: int, time_s: float, scene: Scene, ego_speed: float, metres_driven: float, moved_m: float) -> None:
-        ctx = TickContext(tick=tick, time_s=time_s, scene=scene, ego_speed=ego_speed, metres_driven=metres_driven, moved_m=moved_m)
+    def update(
+        self, tick: int, time_s: float, scene: Scene, ego_speed: float, metres_driven: float, moved_m: float
+    ) -> None:
+        ctx = TickContext(
+            tick=tick, time_s=time_s, scene=scene, ego_speed=ego_speed, metres_driven=metres_driven, moved_m=moved_m
+        )
         self.completion.update(ctx)
         ctx.completion_pct = self.completion.percent
         ctx.completed_m = self.completion.completed_m

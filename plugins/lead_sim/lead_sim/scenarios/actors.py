@@ -111,8 +111,7 @@ class Obstacles:
 
     @classmethod
     def gather(cls, scene_actors: ActorArrays, extra: list[ScenarioActor]) -> Obstacles:
-        own = {a.id for a in extra}
-        keep = np.array([int(i) not in own for i in scene_actors.ids], dtype=bool) if len(scene_actors) else np.zeros(0, bool)
+        keep = ~np.isin(scene_actors.ids, [a.id for a in extra])
         collidable = [a for a in extra if a.collidable]
         ids = np.concatenate([scene_actors.ids[keep], [a.id for a in collidable]]).astype(np.int64)
         xy = np.concatenate([scene_actors.position[keep, :2].reshape(-1, 2), np.array([a.position[:2] for a in collidable]).reshape(-1, 2)])
@@ -155,36 +154,66 @@ class Mover:
 
     def gap_ahead(self, obstacles: Obstacles) -> tuple[float | None, float]:
         """Bumper gap (metres) and speed of the nearest obstacle on the path ahead, if any."""
-        if obstacles.ids.size == 0:
-            return None, 0.0
-        me = self.actor
-        rel = obstacles.xy - me.position[:2]
-        near = (np.abs(rel[:, 0]) < self.LOOKAHEAD_M + 5.0) & (np.abs(rel[:, 1]) < self.LOOKAHEAD_M + 5.0) & (obstacles.ids != me.id)
-        if not near.any():
-            return None, 0.0
-        idx = np.flatnonzero(near)
-        samples = np.arange(self.s, min(self.s + self.LOOKAHEAD_M, self.path.length) + 0.5, 1.0)
-        pts = np.array([self.path.pose_at(s)[0][:2] for s in samples])
-        if self.lateral_offset:
-            yaws = np.array([self.path.pose_at(s)[1] for s in samples])
-            pts = pts + self.lateral_offset * np.stack([-np.sin(yaws), np.cos(yaws)], axis=1)
-        d = np.linalg.norm(pts[:, None, :] - obstacles.xy[idx][None, :, :], axis=2)
-        reach = me.extent[1] + np.minimum(obstacles.extent[idx, 0], obstacles.extent[idx, 1]) + 0.4
-        hit = d < reach[None, :]
-        if not hit.any():
-            return None, 0.0
-        first = np.where(hit.any(axis=0), np.argmax(hit, axis=0), np.iinfo(np.int64).max)
-        k = int(np.argmin(first))
-        along = samples[first[k]] - self.s
-        gap = along - me.extent[0] - float(np.min(obstacles.extent[idx[k]]))
-        return max(gap, 0.0), float(obstacles.speed[idx[k]])
+        return gaps_ahead([self], obstacles)[0]
 
-    def step(self, dt: float, obstacles: Obstacles) -> None:
-        gap, leader_speed = (None, 0.0) if self.ignore_others else self.gap_ahead(obstacles)
+    def step(self, dt: float, obstacles: Obstacles, gap: tuple[float | None, float] | None = None) -> None:
+        """One tick; ``gap`` (from :func:`gaps_ahead`) saves the search when known."""
+        if self.ignore_others:
+            gap = (None, 0.0)
+        elif gap is None:
+            gap = self.gap_ahead(obstacles)
+        gap, leader_speed = gap
         accel = self.idm.accel(self.speed, self.target_speed, gap, leader_speed)
         self.speed = max(0.0, self.speed + accel * dt)
         self.s = min(self.s + self.speed * dt, self.path.length)
+        if self.finished:
+            self.speed = 0.0  # the end of the path holds the actor
         self.place()
+
+
+#: Path samples (metres ahead of a mover) searched for a leader.
+_AHEAD_SAMPLES = np.arange(0.0, Mover.LOOKAHEAD_M + 0.1, 1.5)
+
+
+def gaps_ahead(movers: list[Mover], obstacles: Obstacles) -> list[tuple[float | None, float]]:
+    """For each mover, the bumper gap to and speed of the nearest obstacle whose box (grown by the
+    mover's half width) covers its path within ``LOOKAHEAD_M``; (None, 0) when the way is clear.
+    Movers sharing one path and offset (a flow's vehicles) are searched in one vectorised pass."""
+    result: list[tuple[float | None, float]] = [(None, 0.0)] * len(movers)
+    if not movers or obstacles.ids.size == 0:
+        return result
+    mine = np.array([m.actor.position[:2] for m in movers])
+    low, high = mine.min(axis=0) - Mover.LOOKAHEAD_M - 5.0, mine.max(axis=0) + Mover.LOOKAHEAD_M + 5.0
+    near = np.flatnonzero(np.all((obstacles.xy > low) & (obstacles.xy < high), axis=1))
+    if near.size == 0:
+        return result
+    groups: dict[tuple[int, float], list[int]] = {}
+    for k, mover in enumerate(movers):
+        groups.setdefault((id(mover.path), mover.lateral_offset), []).append(k)
+    o_xy, o_ids = obstacles.xy[near], obstacles.ids[near]
+    o_half = np.minimum(obstacles.extent[near, 0], obstacles.extent[near, 1])
+    for members in groups.values():
+        lead = movers[members[0]]
+        s0 = np.array([movers[k].s for k in members])
+        samples = s0[:, None] + _AHEAD_SAMPLES[None, :]  # (M, K)
+        pts, yaws = lead.path.xy_at(samples.ravel())
+        if lead.lateral_offset:
+            pts = pts + lead.lateral_offset * np.stack([-np.sin(yaws), np.cos(yaws)], axis=1)
+        pts = pts.reshape(len(members), len(_AHEAD_SAMPLES), 2)
+        d2 = (pts[:, :, None, 0] - o_xy[None, None, :, 0]) ** 2 + (pts[:, :, None, 1] - o_xy[None, None, :, 1]) ** 2
+        reach = np.array([movers[k].actor.extent[1] for k in members])[:, None] + o_half[None, :] + 0.4  # (M, O)
+        own = np.array([movers[k].actor.id for k in members])[:, None] == o_ids[None, :]
+        valid = samples <= lead.path.length + 0.5  # (M, K)
+        hit = (d2 < (reach**2)[:, None, :]) & ~own[:, None, :] & valid[:, :, None]  # (M, K, O)
+        any_hit = hit.any(axis=1)  # (M, O)
+        first = np.where(any_hit, np.argmax(hit, axis=1), len(_AHEAD_SAMPLES))
+        for row, k in enumerate(members):
+            if not any_hit[row].any():
+                continue
+            j = int(np.argmin(first[row]))
+            gap = _AHEAD_SAMPLES[first[row, j]] - movers[k].actor.extent[0] - o_half[j]
+            result[k] = (max(float(gap), 0.0), float(obstacles.speed[near[j]]))
+    return result
 
 
 class Walk:

@@ -20,10 +20,9 @@ import numpy as np
 
 from lead_framework.agent import VehicleControl
 from lead_framework.route import ScenarioSpec
-from lead_framework.scoring.record import Infraction
 from lead_framework.world import TICK_RATE_HZ, EvaluationProtocol
 from lead_sim.scene import EGO_INDEX, LightState, Scene
-from lead_sim.scenarios.actors import MODELS, Obstacles, ScenarioActor
+from lead_sim.scenarios.actors import FIRST_SCENARIO_ACTOR_ID, MODELS, Obstacles, ScenarioActor
 from lead_sim.scenarios.geometry import RouteGeometry
 from lead_sim.scenarios.params import Param, parse_params
 
@@ -46,8 +45,18 @@ class ScenarioContext:
     geometry: RouteGeometry
     protocol: EvaluationProtocol = EvaluationProtocol()
     seed: int = 0
-    ids: Any = attrs.field(factory=lambda: itertools.count(1_000_000))
+    ids: Any = attrs.field(factory=lambda: itertools.count(FIRST_SCENARIO_ACTOR_ID))
     dt: float = 1.0 / TICK_RATE_HZ
+
+
+@attrs.define(frozen=True)
+class ScenarioEvent:
+    """Something a scenario reports to the route's criteria: ``kind`` is ``"timeout"`` (scenario
+    timeout, 0.7) or ``"yield_emergency_vehicle"`` (0.7); ``location`` where it happened."""
+
+    kind: str
+    scenario: str
+    location: tuple[float, float, float] | None = None
 
 
 @attrs.define
@@ -97,8 +106,8 @@ class Scenario:
     def resolved(self, scene: Scene, ego: EgoView) -> bool:
         return ego.index >= self.end_index
 
-    def end_infractions(self, scene: Scene, ego: EgoView) -> list[Infraction]:
-        """Infractions judged when the scenario ends (e.g. not yielding to an emergency vehicle)."""
+    def end_events(self, scene: Scene, ego: EgoView) -> list[ScenarioEvent]:
+        """Events judged when the scenario ends (e.g. not yielding to an emergency vehicle)."""
         return []
 
     def outside_lanes_check(self, ego: EgoView) -> bool:
@@ -145,8 +154,8 @@ class Scenario:
     def done(self) -> bool:
         return self.state in (ScenarioState.SUCCESS, ScenarioState.TIMED_OUT)
 
-    def update(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> list[Infraction]:
-        """One tick: trigger, behave, end; returns infractions raised this tick."""
+    def update(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> list[ScenarioEvent]:
+        """One tick: trigger, behave, end; returns the events raised this tick."""
         self._now = scene.time_s
         if self.state is ScenarioState.IDLE:
             trigger_m = self.geometry.dense.distances[self.trigger_index]
@@ -161,24 +170,18 @@ class Scenario:
         if self.resolved(scene, ego):
             return self.finish(scene, ego, ScenarioState.SUCCESS)
         if scene.time_s - self.started_at >= self.ctx.protocol.scenario_timeout_s:
-            timeout = Infraction(
-                "scenario_timeouts",
-                f"Agent timed out a scenario ({self.spec.name}, {self.spec.type}) after "
-                f"{self.ctx.protocol.scenario_timeout_s:g} s",
-                tick=scene.tick, time_s=scene.time_s, location=_location(scene),
-            )
+            timeout = ScenarioEvent("timeout", self.spec.name, _location(ego.position))
             return [timeout, *self.finish(scene, ego, ScenarioState.TIMED_OUT)]
         return []
 
-    def finish(self, scene: Scene, ego: EgoView, state: ScenarioState) -> list[Infraction]:
-        """End the scenario (actors leave the world) and judge its end infractions."""
-        events = self.end_infractions(scene, ego)
+    def finish(self, scene: Scene, ego: EgoView, state: ScenarioState) -> list[ScenarioEvent]:
+        """End the scenario (actors leave the world) and judge its end events."""
+        events = self.end_events(scene, ego)
         self.state = state
         return events
 
 
-def _location(scene: Scene) -> tuple[float, float, float]:
-    p = scene.actors.position[EGO_INDEX]
+def _location(p: np.ndarray) -> tuple[float, float, float]:
     return (round(float(p[0]), 2), round(float(p[1]), 2), round(float(p[2]), 2))
 
 

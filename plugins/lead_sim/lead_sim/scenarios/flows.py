@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from lead_sim.scenarios.actors import MODELS, Mover, Obstacles, ScenarioActor
+from lead_sim.scenarios.actors import MODELS, Mover, Obstacles, ScenarioActor, gaps_ahead
 from lead_sim.scenarios.geometry import Path
 
 
@@ -50,8 +50,8 @@ class Flow:
         return [m.actor for m in self.movers]
 
     def step(self, dt: float, obstacles: Obstacles) -> None:
-        for mover in self.movers:
-            mover.step(dt, obstacles)
+        for mover, gap in zip(self.movers, gaps_ahead(self.movers, obstacles)):
+            mover.step(dt, obstacles, gap)
         self.movers = [m for m in self.movers if not m.finished]
         last_s = min((m.s for m in self.movers), default=np.inf)
         if not self.stopped and last_s >= self._next_gap:

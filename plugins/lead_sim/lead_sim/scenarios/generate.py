@@ -25,8 +25,10 @@ from lead_framework.scoring.bench2drive import ABILITY_SCENARIOS
 from lead_sim.maps.towns import TownMap, load_town
 from lead_sim.routes import generate_routes, plan_route
 from lead_sim.routes.planner import RouteError
-from lead_sim.scenarios.catalog import LEADERBOARD_TYPES
-from lead_sim.scenarios.geometry import RouteGeometry
+from lead_sim.scenarios.base import ScenarioContext
+from lead_sim.scenarios.catalog import LEADERBOARD_TYPES, SCENARIO_CLASSES
+from lead_sim.scenarios.errors import ScenarioError
+from lead_sim.scenarios.geometry import RouteGeometry, right_of
 from lead_sim.scenarios.placement import candidate_indices, try_place
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class StyleSpec:
     tail_m: float = 25.0
     scenarios_per_route: int = 1
     gap_m: float = 30.0
+    max_after_trigger_m: float = 190.0
 
 
 STYLE_SPECS: dict[str, StyleSpec] = {
@@ -81,14 +84,19 @@ def _base_drives(town: TownMap, length_m: tuple[float, float], count: int, seed:
     return [RouteGeometry(plan_route(town, r.waypoint_array(), route_id=r.id)) for r in routes]
 
 
-def _dense_keypoints(g: RouteGeometry, start: int, end: int, spacing_m: float = 2.0) -> list[Location]:
-    idx = sorted({*range(start, end + 1, max(int(round(spacing_m)), 1)), end})
-    return [Location(*(float(round(v, 3)) for v in g.dense.positions[i])) for i in idx]
+def _keypoint_indices(g: RouteGeometry, start: int, end: int, spacing_m: float = 2.0) -> list[int]:
+    """Dense indices every ``spacing_m`` from ``start`` to ``end``, none inside junctions (where
+    lanes overlap, a point could snap to a crossing lane and bend the route)."""
+    idx = sorted({*range(start, end + 1, max(int(round(spacing_m)), 1)), start, end})
+    return [i for i in idx if i in (start, end) or not g.dense.is_junction[i]]
 
 
-def _bench2drive(town: TownMap, count: int, seed: int, types: tuple[str, ...]) -> list[RouteSpec]:
+def _dense_keypoints(g: RouteGeometry, start: int, end: int) -> list[Location]:
+    return [Location(*(float(round(v, 3)) for v in g.dense.positions[i])) for i in _keypoint_indices(g, start, end)]
+
+
+def _bench2drive(town: TownMap, count: int, seed: int, types: tuple[str, ...], spec: StyleSpec) -> list[RouteSpec]:
     rng = np.random.default_rng(seed)
-    spec = STYLE_SPECS["bench2drive"]
     pool = _base_drives(town, spec.length_m, max(24, min(count, 60)), seed)
     routes: list[RouteSpec] = []
     missing: list[str] = []
@@ -104,40 +112,80 @@ def _bench2drive(town: TownMap, count: int, seed: int, types: tuple[str, ...]) -
     return routes
 
 
+#: A generated route goes on at least this many dense points (metres) past its scenario's end.
+END_SLACK_POINTS = 6
+#: SequentialLaneChange routes: into the next lane from ``WEAVE_M[0]`` to ``WEAVE_M[1]`` metres after
+#: the trigger, back by ``WEAVE_M[2]`` (the keypoints move lanes; the planner adds the changes).
+WEAVE_M = (20.0, 50.0, 80.0)
+
+
+def _weave_keypoints(g: RouteGeometry, index: int, spec: StyleSpec) -> list[Location] | None:
+    """Keypoints of the drive around ``index`` that move into a same-direction neighbour lane and
+    back; None where the road has no such lane or meets a junction."""
+    a, b, c = (g.index_after(index, d) for d in WEAVE_M)
+    if g.metres_between(index, c) < WEAVE_M[-1] - 1.0 or g.dense.is_junction[index : c + 1].any():
+        return None
+    side = next((s for s in ("left", "right") if all(g.same_direction_neighbour(k, s) for k in (a, (a + b) // 2, b))), None)
+    if side is None:
+        return None
+    sign = 1.0 if side == "right" else -1.0
+    start, end = max(index - int(spec.lead_m), 0), min(g.index_after(index, WEAVE_M[-1] + spec.tail_m), len(g) - 1)
+    keypoints = []
+    for location, i in zip(_dense_keypoints(g, start, end), _keypoint_indices(g, start, end)):
+        if a - 16 < i < a or b < i < c:
+            continue  # room for the lane change
+        if a <= i <= b:
+            position, yaw = g.pose(i)
+            xy = position[:2] + sign * g.lane_width(i) * right_of(yaw)
+            location = Location(float(round(xy[0], 3)), float(round(xy[1], 3)), location.z)
+        keypoints.append(location)
+    return keypoints
+
+
 def _place_one(town: TownMap, pool: list[RouteGeometry], scenario_type: str, rng: np.random.Generator,
                route_id: str, spec: StyleSpec) -> RouteSpec | None:
     order = rng.permutation(len(pool))
     for k in order:
         g = pool[int(k)]
         for index in candidate_indices(g, scenario_type, rng)[:12]:
-            found = try_place(scenario_type, f"{scenario_type}_1", g, index, rng)
-            if found is None:
-                continue
-            _, scenario = found
-            start = max(index - int(spec.lead_m), 0)
-            end = min(scenario.end_index + int(spec.tail_m), len(g) - 1)
-            trimmed = plan_route(town, np.array([[p.x, p.y, p.z] for p in _dense_keypoints(g, start, end)]))
-            tg = RouteGeometry(trimmed)
+            if scenario_type == "SequentialLaneChange":
+                keypoints = _weave_keypoints(g, index, spec)
+                if keypoints is None:
+                    continue
+                start, end = max(index - int(spec.lead_m), 0), min(g.index_after(index, WEAVE_M[-1] + spec.tail_m), len(g) - 1)
+            else:
+                found = try_place(scenario_type, f"{scenario_type}_1", g, index, rng)
+                if found is None:
+                    continue
+                _, scenario = found
+                start = max(index - int(spec.lead_m), 0)
+                end = min(scenario.end_index + int(spec.tail_m), g.index_after(index, spec.max_after_trigger_m), len(g) - 1)
+                keypoints = _dense_keypoints(g, start, end)
+            tg = RouteGeometry(plan_route(town, np.array([[p.x, p.y, p.z] for p in keypoints])))
+            if tg.dense.length_m > 1.05 * g.metres_between(start, end) + 2.0:
+                continue  # the keypoints do not reproduce the drive
             local = int(np.argmin(np.linalg.norm(tg.dense.positions[:, :2] - g.dense.positions[index, :2], axis=1)))
             again = try_place(scenario_type, f"{scenario_type}_1", tg, local, np.random.default_rng(int(rng.integers(1 << 31))), route_id)
-            if again is None:
-                continue
-            return RouteSpec(id=route_id, town=town.name, waypoints=_dense_keypoints(tg, 0, len(tg) - 1),
-                             weathers=[_weather(rng)], scenarios=[again[0]])
+            if again is None or again[1].end_index > len(tg) - END_SLACK_POINTS:
+                continue  # the route must go on past where the scenario resolves
+            route = RouteSpec(id=route_id, town=town.name, waypoints=keypoints, weathers=[_weather(rng)], scenarios=[again[0]])
+            if not route_problems(route):
+                return route
     return None
 
 
-def _packed(town: TownMap, count: int, seed: int, style: str, mix: tuple[str, ...]) -> list[RouteSpec]:
+def _packed(town: TownMap, count: int, seed: int, spec: StyleSpec, mix: tuple[str, ...]) -> list[RouteSpec]:
     rng = np.random.default_rng(seed)
-    spec = STYLE_SPECS[style]
     routes = []
     for g in _base_drives(town, spec.length_m, count, seed):
         scenarios = []
-        index, turn = 2, int(rng.integers(len(mix)))
+        used = {t: 0 for t in mix}
+        index = 2
         while index < len(g) - 40 and len(scenarios) < spec.scenarios_per_route:
             placed = None
-            for attempt in range(len(mix)):
-                scenario_type = mix[(turn + attempt) % len(mix)]
+            # The least used types first (seeded tie-break), so the mix stays balanced.
+            order = sorted(mix, key=lambda t: (used[t], float(rng.random())))
+            for scenario_type in order:
                 for candidate in range(index, min(index + 60, len(g) - 20), 4):
                     if g.dense.is_junction[candidate]:
                         continue
@@ -145,7 +193,7 @@ def _packed(town: TownMap, count: int, seed: int, style: str, mix: tuple[str, ..
                     if placed is not None:
                         break
                 if placed is not None:
-                    turn += attempt + 1
+                    used[scenario_type] += 1
                     break
             if placed is None:
                 index = g.index_after(index, 40.0)
@@ -157,11 +205,34 @@ def _packed(town: TownMap, count: int, seed: int, style: str, mix: tuple[str, ..
     return routes
 
 
+def route_problems(route: RouteSpec) -> list[str]:
+    """Why the scenarios of ``route`` cannot run as written (empty when they all build): unknown
+    types, parameter errors, triggers off the route, impossible placements."""
+    try:
+        dense = plan_route(route.town, route.waypoint_array(), route_id=route.id)
+    except RouteError as error:
+        return [str(error)]
+    problems = []
+    context = ScenarioContext(route_id=route.id, geometry=RouteGeometry(dense))
+    for spec in route.scenarios:
+        cls = SCENARIO_CLASSES.get(spec.type)
+        if cls is None:
+            problems.append(f"route {route.id!r}: scenario {spec.name!r} has the unknown type {spec.type!r}")
+            continue
+        try:
+            cls(spec, context)
+        except ScenarioError as error:
+            problems.append(str(error))
+    return problems
+
+
 def generate_scenario_routes(town: str | TownMap, style: str, count: int, seed: int = 0,
-                             *, types: tuple[str, ...] | None = None) -> list[RouteSpec]:
+                             *, types: tuple[str, ...] | None = None,
+                             length_m: tuple[float, float] | None = None) -> list[RouteSpec]:
     """``count`` seeded routes of ``style`` ('bench2drive', 'longest6', 'town13') on ``town``.
 
-    ``types`` restricts the scenario types (default: the style's own set). Bench2Drive routes for
+    ``types`` restricts the scenario types (default: the style's own set); ``length_m`` overrides
+    the style's base-drive length range (long styles on small towns). Bench2Drive routes for
     types the town cannot hold are left out with a warning, so fewer than ``count`` may return.
     """
     if style not in STYLES:
@@ -169,6 +240,7 @@ def generate_scenario_routes(town: str | TownMap, style: str, count: int, seed: 
     if count < 1:
         raise RouteGenerationError(f"count must be >= 1, got {count}")
     town = load_town(town) if isinstance(town, str) else town
+    spec = STYLE_SPECS[style] if length_m is None else attrs.evolve(STYLE_SPECS[style], length_m=tuple(length_m))
     if style == "bench2drive":
-        return _bench2drive(town, count, seed, types or BENCH2DRIVE_TYPES)
-    return _packed(town, count, seed, style, types or (LONGEST6_MIX if style == "longest6" else LEADERBOARD_TYPES))
+        return _bench2drive(town, count, seed, types or BENCH2DRIVE_TYPES, spec)
+    return _packed(town, count, seed, spec, types or (LONGEST6_MIX if style == "longest6" else LEADERBOARD_TYPES))

@@ -72,6 +72,12 @@ class Path:
         position = self.points[i] * (1.0 - frac) + self.points[i + 1] * frac
         return position, float(self.yaws[i])
 
+    def xy_at(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (N, 2) and yaws (N,) at arc lengths ``s`` (vectorised, clipped)."""
+        xy = np.stack([np.interp(s, self.cum, self.points[:, 0]), np.interp(s, self.cum, self.points[:, 1])], axis=1)
+        i = np.minimum(np.searchsorted(self.cum, s, side="right") - 1, len(self.cum) - 2)
+        return xy, self.yaws[np.maximum(i, 0)]
+
     def project(self, xy: np.ndarray) -> tuple[float, float]:
         """(arc length, distance) of the path point nearest to ``xy``."""
         d2 = np.sum((self.points[:, :2] - np.asarray(xy)[:2]) ** 2, axis=1)
@@ -145,14 +151,17 @@ class RouteGeometry:
         return float(self.waypoint(index).lane_width)
 
     def match_trigger(self, trigger: TriggerPoint, where: str) -> int:
-        """The first dense index within 2 m and 10 degrees of ``trigger``; an error with the distance otherwise."""
+        """The dense index nearest ``trigger`` among the first run of points within 2 m and 10
+        degrees of it; an error with the distance otherwise."""
         xy = np.array([trigger.x, trigger.y])
         d = np.linalg.norm(self.dense.positions[:, :2] - xy, axis=1)
         yaw_gap = np.abs(np.degrees(np.arctan2(np.sin(self.dense.yaws - math.radians(trigger.yaw)),
                                                 np.cos(self.dense.yaws - math.radians(trigger.yaw)))))
         ok = np.flatnonzero((d <= TRIGGER_MATCH_DISTANCE_M) & (yaw_gap <= TRIGGER_MATCH_YAW_DEG))
         if ok.size:
-            return int(ok[0])
+            # The nearest point of the first pass (a route may pass a place twice).
+            run = ok[: int(np.argmax(np.diff(ok) > 1)) + 1] if (np.diff(ok) > 1).any() else ok
+            return int(run[np.argmin(d[run])])
         nearest = int(np.argmin(d))
         raise ScenarioPlacementError(
             f"{where}: trigger_point ({trigger.x:.2f}, {trigger.y:.2f}, yaw {trigger.yaw:.1f}) is {d[nearest]:.2f} m "

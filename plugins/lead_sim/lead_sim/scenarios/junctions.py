@@ -205,14 +205,24 @@ class VanillaSignalizedTurnEncounterGreenLight(PriorityAtJunction):
 
 
 class VanillaSignalizedTurnEncounterRedLight(JunctionScenario):
-    """A plain turn where the light is red as the ego arrives; it turns green after ``RED_S``."""
+    """A plain turn where the light is red as the ego arrives; it turns green once the ego has
+    waited ``RED_S`` seconds at the stop line."""
 
     TURN, SIGNALIZED = "turn", True
-    RED_S = 8.0
+    RED_S = 5.0
+    #: The ego counts as waiting at the stop line within this many metres of the junction.
+    STOP_LINE_M = 12.0
+
+    def spawn(self, scene: Scene, ego: EgoView) -> None:
+        self.waited = 0.0
+
+    def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
+        if ego.speed < 0.5 and self.geometry.metres_between(ego.index, self.junction.entry) < self.STOP_LINE_M:
+            self.waited += self.ctx.dt
 
     def light_overrides(self, scene: Scene) -> dict[int, LightState]:
         light = self.ego_light(scene)
-        if light is None or self.running_time > self.RED_S:
+        if light is None or self.waited >= self.RED_S:
             return {}
         return {light: LightState.RED}
 

@@ -5,13 +5,13 @@ curve, leaving a parking spot, and sequential lane changes."""
 from __future__ import annotations
 
 import attrs
+import carla
 import numpy as np
 
 from lead_framework.agent import VehicleControl
-from lead_framework.scoring.record import Infraction
 from lead_sim.scene import Scene
 from lead_sim.scenarios.actors import CAR_MODEL, EMERGENCY_MODEL, MODELS, PARKED_MODEL, Mover, Obstacles, ScenarioActor
-from lead_sim.scenarios.base import EgoView, Scenario
+from lead_sim.scenarios.base import EgoView, Scenario, ScenarioEvent
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.scenarios.flows import Flow
 from lead_sim.scenarios.geometry import Path, blend_paths, forward_of, right_of
@@ -185,33 +185,59 @@ class StaticCutIn(CutIn):
         return side_path, s
 
 
-class HighwayCutIn(CutIn):
-    """A car coming from an entry ramp (``other_actor_location``) merges in front of the ego."""
+class HighwayCutIn(Scenario):
+    """A car coming along the lane beside the route (an entry ramp or the next lane, from
+    ``other_actor_location``) merges in front of the ego, timed to reach the merge point
+    ``LEAD_S`` seconds before it."""
 
     PARAMS = (Param("other_actor_location", "location", required=True),)
     SPEED = 12.0
+    APPROACH_M = 120.0
+    MERGE_LENGTH_M = 15.0
+    LEAD_S = 1.0
 
-    def place_index(self) -> int:
+    def plan(self) -> int:
         g = self.geometry
         xy = np.asarray(self.params["other_actor_location"][:2])
         d = np.linalg.norm(g.dense.positions[self.trigger_index :, :2] - xy, axis=1)
-        index = self.trigger_index + int(np.argmin(d))
         if d.min() > 12.0:
             raise ScenarioPlacementError(f"{self.where}: other_actor_location is {d.min():.1f} m from the route after the trigger (limit 12 m)")
-        return index
+        self.index = self.trigger_index + int(np.argmin(d))
+        return g.index_after(self.index, 30.0)
 
-    def start_path(self) -> tuple[Path, float]:
+    def _merge_path(self) -> tuple[Path, float]:
+        """The cutter's path (its lane up to the location, then a blend onto the route) and the
+        arc length of the location on it."""
         g = self.geometry
         xy = np.asarray(self.params["other_actor_location"][:2])
         _, yaw = g.pose(self.index)
-        back = np.array([np.append(xy - d * forward_of(yaw), g.dense.positions[self.index, 2]) for d in (30.0, 0.0)])
-        return Path(back), 30.0
+        lane = g.lane_at(xy, yaw)
+        if lane is None:  # no lane there: a straight approach along the route's heading
+            z = g.dense.positions[self.index, 2]
+            approach = Path(np.array([np.append(xy + d * forward_of(yaw), z) for d in (-self.APPROACH_M, self.MERGE_LENGTH_M)]))
+        else:
+            approach, _ = g.lane_path(lane, upstream_m=self.APPROACH_M, downstream_m=self.MERGE_LENGTH_M + 5.0)
+        s_here = approach.project(xy)[0]
+        merge = blend_paths(approach, g.path, s_here, float(g.dense.distances[self.index]), self.MERGE_LENGTH_M, 60.0)
+        return Path(np.vstack([approach.points[approach.cum < s_here - 0.5], merge.points])), s_here
+
+    def spawn(self, scene: Scene, ego: EgoView) -> None:
+        path, s_here = self._merge_path()
+        ego_time = self.geometry.metres_between(ego.index, self.index) / max(ego.speed, 2.0)
+        start = float(np.clip(s_here - self.SPEED * (ego_time - self.LEAD_S), 0.0, max(s_here - 10.0, 0.0)))
+        self.merge_end = s_here + self.MERGE_LENGTH_M
+        self.cutter = _moving_actor(self, CAR_MODEL, path, start, self.SPEED, self.SPEED)
+
+    def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
+        # It does not give way while merging, as the scenario intends.
+        self.cutter.ignore_others = self.cutter.s < self.merge_end
+        self.cutter.step(self.ctx.dt, obstacles)
 
 
 class YieldToEmergencyVehicle(Scenario):
     """An emergency vehicle approaches from ``distance`` metres behind; the ego must let it pass.
 
-    At the end (the ego drove ``END_AFTER_M`` past the trigger, or the route ended) the vehicle still
+    At the end (the ego drove ``END_AFTER_M`` past the trigger, or neared the route end) the vehicle still
     behind the ego is a yield-to-emergency-vehicle infraction (0.7)."""
 
     PARAMS = (Param("distance", default=140.0, low=15.0, high=400.0, unit="m"),)
@@ -223,7 +249,8 @@ class YieldToEmergencyVehicle(Scenario):
         end = g.index_after(self.trigger_index, self.END_AFTER_M)
         if g.metres_between(self.trigger_index, end) < 80.0:
             raise ScenarioPlacementError(f"{self.where}: needs 80 m of route after the trigger")
-        return end
+        # End (and judge) a few metres before the route does, so a short route still judges it.
+        return min(end, len(g) - 6)
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
         g = self.geometry
@@ -245,12 +272,11 @@ class YieldToEmergencyVehicle(Scenario):
     def resolved(self, scene: Scene, ego: EgoView) -> bool:
         return self.ev_ahead(ego) and self.ev.s > self.params["distance"] + 20.0 or ego.index >= self.end_index
 
-    def end_infractions(self, scene: Scene, ego: EgoView) -> list[Infraction]:
+    def end_events(self, scene: Scene, ego: EgoView) -> list[ScenarioEvent]:
         if self.ev_ahead(ego):
             return []
-        return [Infraction("yield_emergency_vehicle_infractions", "Agent failed to yield to an emergency vehicle",
-                           tick=scene.tick, time_s=scene.time_s,
-                           location=tuple(round(float(v), 2) for v in ego.position))]
+        location = tuple(round(float(v), 2) for v in self.ev.actor.position)
+        return [ScenarioEvent("yield_emergency_vehicle", self.spec.name, location)]
 
 
 class InvadingTurn(Scenario):
@@ -278,7 +304,8 @@ class InvadingTurn(Scenario):
         start = g.index_after(self.index, self.CARS * self.SPACING_M + 20.0)
         # Opposite lane, driven backwards along the route, shifted into the ego lane.
         reverse = Path(g.dense.positions[ego.index : start + 1][::-1].copy())
-        invasion = (1.0 - self.params["offset"]) * width
+        # The car's right edge reaches ``offset`` lane widths past the centre line into the ego lane.
+        invasion = (0.5 - self.params["offset"]) * width + MODELS[CAR_MODEL][1][1]
         self.cars = []
         for k in range(self.CARS):
             mover = _moving_actor(self, CAR_MODEL, reverse, k * self.SPACING_M, self.SPEED, self.SPEED)
@@ -308,6 +335,9 @@ class ParkingExit(Scenario):
         if self.trigger_index > 3:
             raise ScenarioPlacementError(f"{self.where}: ParkingExit must trigger at the route start")
         _no_junction(self, 0, g.index_after(0, self.params["front_vehicle_distance"] + 10.0), "the parking spot")
+        side = self.params["direction"]
+        if g.side_lane_type(0, side) != carla.LaneType.Parking and g.same_direction_neighbour(0, side) is None:
+            raise ScenarioPlacementError(f"{self.where}: needs a parking lane (or a same-direction lane) on the {side} at the route start")
         width = g.lane_width(0)
         self.lateral = (1.0 if self.params["direction"] == "right" else -1.0) * width
         return g.index_after(0, 30.0)

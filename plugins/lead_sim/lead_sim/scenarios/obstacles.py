@@ -29,7 +29,7 @@ from lead_sim.scenarios.actors import (
 from lead_sim.scenarios.base import EgoView, Scenario
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.scenarios.flows import Flow
-from lead_sim.scenarios.geometry import right_of
+from lead_sim.scenarios.geometry import Path, right_of
 from lead_sim.scenarios.params import Param
 
 DIRECTION = Param("direction", "choice", default="right", choices=("left", "right"))
@@ -81,6 +81,7 @@ class ObstacleInLane(Scenario):
                 f"{self.where}: passing the obstacle needs a same-direction lane beside the ego lane; use the TwoWays variant"
             )
         self.lane_width = g.lane_width(self.obstacle_index)
+        self.flow: Flow | None = None
         return g.index_after(self.obstacle_index, self.SPAN_M + PASS_MARGIN_M)
 
     # --- layout ----------------------------------------------------------------------------
@@ -121,7 +122,7 @@ class ObstacleInLane(Scenario):
     def actors(self) -> list[ScenarioActor]:
         if not self.active:
             return []
-        flow = self.flow.actors if getattr(self, "flow", None) is not None else []
+        flow = self.flow.actors if self.flow is not None else []
         return [*self._actors, *flow]
 
     def outside_lanes_check(self, ego: EgoView) -> bool:
@@ -190,29 +191,35 @@ class HazardAtSideLane(ObstacleInLane):
         Param("bicycle_speed", default=10.0, low=0.0, high=40.0, unit="km/h"),
     )
 
+    def plan(self) -> int:
+        super().plan()
+        # The ego passes the bicycles at the latest where they stop.
+        return self.geometry.index_after(self.obstacle_index, self.params["bicycle_drive_distance"] + 4.0 + PASS_MARGIN_M)
+
     def layout(self) -> None:
         g = self.geometry
         lateral = self.side * (0.5 * self.lane_width - MODELS[BICYCLE_MODEL][1][1] - 0.4)
-        self.bikes = []
         speed = self.params["bicycle_speed"] / 3.6
-        drive = self.params["bicycle_drive_distance"]
+        # The bicycles ride ``bicycle_drive_distance`` metres along the lane edge, then stop.
+        start = float(g.dense.distances[self.obstacle_index])
+        stop = start + self.params["bicycle_drive_distance"]
+        edge = g.path.shifted(lateral)
+        ride = Path(edge.points[(edge.cum >= start - 1.0) & (edge.cum <= stop + 4.0)])
+        self.bikes = []
         for gap in (0.0, 3.5):
             kind, extent = MODELS[BICYCLE_MODEL]
             actor = ScenarioActor(next(self.ctx.ids), kind, BICYCLE_MODEL, np.array(extent), np.zeros(3), 0.0)
-            start_s = float(g.dense.distances[self.obstacle_index]) + gap
-            mover = Mover(actor, g.path, s=start_s, speed=speed, target_speed=speed, lateral_offset=lateral)
-            mover.stop_at = start_s + drive
-            self.bikes.append(mover)
+            self.bikes.append(Mover(actor, ride, s=gap + 1.0, speed=speed, target_speed=speed))
             self._actors.append(actor)
+        self.ride_start = start - 1.0
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
         super().behave(scene, ego, obstacles)
         for bike in self.bikes:
-            bike.target_speed = 0.0 if bike.s >= bike.stop_at else self.params["bicycle_speed"] / 3.6
             bike.step(self.ctx.dt, obstacles)
 
     def resolved(self, scene: Scene, ego: EgoView) -> bool:
-        front = max(b.s for b in self.bikes)
+        front = self.ride_start + max(b.s for b in self.bikes)
         return float(self.geometry.dense.distances[ego.index]) > front + PASS_MARGIN_M
 
 

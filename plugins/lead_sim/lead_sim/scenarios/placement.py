@@ -19,7 +19,7 @@ from lead_framework.route import ScenarioSpec, TriggerPoint
 from lead_sim.scenarios.base import Scenario, ScenarioContext
 from lead_sim.scenarios.catalog import SCENARIO_CLASSES
 from lead_sim.scenarios.errors import ScenarioError
-from lead_sim.scenarios.geometry import RouteGeometry, forward_of, right_of
+from lead_sim.scenarios.geometry import RouteGeometry, right_of
 from lead_sim.scenarios.params import to_xml_params
 
 Proposal = Callable[[RouteGeometry, int, np.random.Generator], dict[str, Any] | None]

@@ -7,7 +7,7 @@ tick, calls :meth:`ScenarioRunner.tick` with the scene, then reads what the scen
 * :meth:`adjust_control` - the ego's control after perturbations (ControlLoss);
 * :attr:`outside_lanes_check_enabled` - False while a TwoWays scenario lets the ego overtake;
 * :meth:`light_overrides` - traffic lights held in a state (light id -> state);
-* :meth:`pop_infractions` - scenario timeouts and yield-to-emergency-vehicle infractions;
+* :meth:`pop_events` - scenario timeouts and failures to yield to an emergency vehicle;
 * :meth:`ego_start` - a start pose replacing the route start (ParkingExit).
 
 Scenario types are looked up by name among the registered ``scenarios`` components; an unknown
@@ -23,12 +23,11 @@ import numpy as np
 
 from lead_framework.agent import VehicleControl
 from lead_framework.route import RouteSpec
-from lead_framework.scoring.record import Infraction
 from lead_framework.world import EvaluationProtocol
 from lead_sim.routes.planner import DenseRoute
 from lead_sim.scene import ActorArrays, LightState, Scene
 from lead_sim.scenarios.actors import Obstacles, stack_actors
-from lead_sim.scenarios.base import EgoView, Scenario, ScenarioContext, ego_view
+from lead_sim.scenarios.base import EgoView, Scenario, ScenarioContext, ScenarioEvent, ego_view
 from lead_sim.scenarios.errors import UnknownScenarioTypeError
 from lead_sim.scenarios.geometry import RouteGeometry
 
@@ -80,7 +79,7 @@ class ScenarioRunner:
             self.scenarios.append(builder(spec, self.context))
         self.ego_index = 0
         self._ego: EgoView | None = None
-        self._infractions: list[Infraction] = []
+        self._events: list[ScenarioEvent] = []
 
     def _track(self, scene: Scene) -> EgoView:
         positions = self.geometry.dense.positions
@@ -95,25 +94,19 @@ class ScenarioRunner:
     def tick(self, scene: Scene) -> None:
         """Advance every scenario by one tick (call after the world moved its own actors)."""
         self._ego = self._track(scene)
+        # One snapshot of every body per tick: scenarios see each other's actors as of the tick's start.
+        obstacles = Obstacles.gather(scene.actors, self.scenario_actors())
         for scenario in self.scenarios:
-            if scenario.done:
-                continue
-            obstacles = Obstacles.gather(scene.actors, self.scenario_actors())
-            self._infractions += scenario.update(scene, self._ego, obstacles)
-
-    def close(self, scene: Scene) -> None:
-        """The route ended: running scenarios judge their end infractions (e.g. yield to the EV)."""
-        ego = self._track(scene)
-        for scenario in self.scenarios:
-            if scenario.active:
-                self._infractions += scenario.end_infractions(scene, ego)
+            if not scenario.done:
+                self._events += scenario.update(scene, self._ego, obstacles)
 
     def scenario_actors(self) -> list:
         return [actor for scenario in self.scenarios for actor in scenario.actors]
 
     def actors(self) -> ActorArrays:
-        """Every live scenario actor as actor rows (ids from 1,000,000 up)."""
-        return stack_actors(self.scenario_actors())
+        """Every live scenario actor that has a body (flat debris has none), as actor rows (ids
+        from 1,000,000 up)."""
+        return stack_actors([a for a in self.scenario_actors() if a.collidable])
 
     @property
     def outside_lanes_check_enabled(self) -> bool:
@@ -143,6 +136,10 @@ class ScenarioRunner:
                 return pose
         return None
 
-    def pop_infractions(self) -> list[Infraction]:
-        events, self._infractions = self._infractions, []
+    @property
+    def any_running(self) -> bool:
+        return any(s.active for s in self.scenarios)
+
+    def pop_events(self) -> list[ScenarioEvent]:
+        events, self._events = self._events, []
         return events

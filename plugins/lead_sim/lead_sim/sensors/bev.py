@@ -34,6 +34,9 @@ LIGHT_TO_BEV = {
     LightState.YELLOW: BevClass.TRAFFIC_LIGHT_YELLOW,
     LightState.GREEN: BevClass.TRAFFIC_LIGHT_GREEN,
 }
+_KIND_TO_BEV = np.zeros(256, np.int64)
+for _kind, _class in KIND_TO_BEV.items():
+    _KIND_TO_BEV[_kind] = _class
 STOP_LINE_WIDTH_M = 1.0
 SHIFT = 4
 
@@ -53,12 +56,16 @@ class Bev:
         """Continuous pixel coordinates (u right, v down) of ego-frame points (x forward, y right)."""
         return np.stack([self.center[0] + xy[..., 1] * self.ppm, self.center[1] - xy[..., 0] * self.ppm], -1)
 
-    def _world_to_ego(self, ctx: FrameContext) -> np.ndarray:
-        return invert_rigid(ctx.ego_matrix)
-
-    def _fill(self, image: np.ndarray, ego_xy: np.ndarray, value: int) -> None:
-        pts = np.round(self.ego_to_pixels(ego_xy) * (1 << SHIFT) - (1 << (SHIFT - 1))).astype(np.int32)
-        cv2.fillConvexPoly(image, pts, int(value), cv2.LINE_8, SHIFT)
+    def _fill_all(self, image: np.ndarray, polygons: np.ndarray, values: np.ndarray) -> None:
+        """Fill (N, K, 2) ego-frame polygons with class ``values`` (N,), skipping those off the image."""
+        if not len(polygons):
+            return
+        pixels = self.ego_to_pixels(polygons)
+        size = np.array([self.config.width, self.config.height])
+        seen = ((pixels.max(axis=1) >= 0) & (pixels.min(axis=1) < size)).all(axis=1)
+        fixed = np.round(pixels * (1 << SHIFT) - (1 << (SHIFT - 1))).astype(np.int32)
+        for pts, value in zip(fixed[seen], values[seen].tolist()):
+            cv2.fillConvexPoly(image, pts, value, cv2.LINE_8, SHIFT)
 
     def _ground(self, ctx: FrameContext, ego_from_world: np.ndarray) -> np.ndarray:
         raster = ctx.raster
@@ -82,35 +89,41 @@ class Bev:
         return cv2.LUT(classes, GROUND_TO_BEV)
 
     def read(self, ctx: FrameContext, look: Look) -> np.ndarray:
-        ego_from_world = self._world_to_ego(ctx)
-        rot, trans = ego_from_world[:3, :3], ego_from_world[:3, 3]
+        ego_from_world = invert_rigid(ctx.ego_matrix)
+        rot, trans = ego_from_world[:2, :2], ego_from_world[:2, 3]
         image = self._ground(ctx, ego_from_world)
         scene = ctx.scene
-        for sign in scene.stop_signs:
-            center = rot @ np.asarray(sign.trigger_center, float) + trans
-            yaw = float(sign.trigger_yaw) - scene.ego_yaw
-            self._fill(image, _rectangle(center[:2], yaw, np.asarray(sign.trigger_extent, float)[:2]), BevClass.STOP_SIGN)
+        if scene.stop_signs:
+            centers = np.array([sign.trigger_center[:2] for sign in scene.stop_signs], float) @ rot.T + trans
+            yaws = np.array([sign.trigger_yaw for sign in scene.stop_signs], float) - scene.ego_yaw
+            halves = np.array([sign.trigger_extent[:2] for sign in scene.stop_signs], float)
+            self._fill_all(image, _rectangles(centers, yaws, halves), np.full(len(centers), int(BevClass.STOP_SIGN)))
+        segments, values = [], []
         for light in scene.traffic_lights:
-            value = LIGHT_TO_BEV.get(LightState(light.state))
-            if value is None:
-                continue
-            for segment in np.asarray(light.stop_lines, float).reshape(-1, 2, 3):
-                a, b = (rot @ segment.T).T[:, :2] + trans[:2]
-                direction = (b - a) / max(np.linalg.norm(b - a), 1e-9)
-                normal = np.array([-direction[1], direction[0]]) * STOP_LINE_WIDTH_M / 2
-                self._fill(image, np.array([a + normal, b + normal, b - normal, a - normal]), value)
+            value = LIGHT_TO_BEV.get(LightState(int(light.state)))
+            if value is not None:
+                lines = np.asarray(light.stop_lines, float).reshape(-1, 2, 3)[:, :, :2]
+                segments.append(lines)
+                values += [int(value)] * len(lines)
+        if segments:
+            ends = np.concatenate(segments) @ rot.T + trans  # (M, 2, 2)
+            direction = ends[:, 1] - ends[:, 0]
+            direction /= np.maximum(np.linalg.norm(direction, axis=1, keepdims=True), 1e-9)
+            normal = np.stack([-direction[:, 1], direction[:, 0]], 1)[:, None, :] * STOP_LINE_WIDTH_M / 2
+            strips = np.concatenate([ends + normal, (ends - normal)[:, ::-1]], axis=1)
+            self._fill_all(image, strips, np.array(values))
         actors = scene.actors
-        centers = actors.position @ rot.T + trans
-        yaws = actors.yaw - scene.ego_yaw
-        for row in range(len(actors)):
-            if row == EGO_INDEX:
-                continue
-            self._fill(image, _rectangle(centers[row, :2], yaws[row], actors.extent[row, :2]),
-                       KIND_TO_BEV[ActorKind(int(actors.kinds[row]))])
+        others = np.arange(len(actors)) != EGO_INDEX
+        centers = actors.position[others, :2] @ rot.T + trans
+        classes = _KIND_TO_BEV[actors.kinds[others].astype(np.int64)]
+        self._fill_all(image, _rectangles(centers, actors.yaw[others] - scene.ego_yaw, actors.extent[others, :2]), classes)
         return image
 
 
-def _rectangle(center: np.ndarray, yaw: float, half: np.ndarray) -> np.ndarray:
-    c, s = math.cos(yaw), math.sin(yaw)
-    forward, right = np.array([c, s]) * half[0], np.array([-s, c]) * half[1]
-    return np.array([center + forward + right, center + forward - right, center - forward - right, center - forward + right])
+def _rectangles(centers: np.ndarray, yaws: np.ndarray, halves: np.ndarray) -> np.ndarray:
+    """(N, 4, 2) corners of oriented rectangles (centre, yaw, half length and width)."""
+    c, s = np.cos(yaws), np.sin(yaws)
+    forward = np.stack([c, s], 1) * halves[:, :1]
+    right = np.stack([-s, c], 1) * halves[:, 1:2]
+    return np.stack([centers + forward + right, centers + forward - right, centers - forward - right,
+                     centers - forward + right], axis=1)

@@ -12,6 +12,7 @@ face-id image plus three coefficients per face give the depth of every pixel.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import attrs
 import cv2
@@ -21,6 +22,7 @@ from lead_framework.sensors import Pose
 from lead_sim.sensors.frame import FrameContext
 from lead_sim.sensors.tags import GROUND_TO_TAG, CarlaTag, Ground
 from lead_sim.sensors.transforms import invert_rigid, pose_matrix
+from lead_sim.sensors.world_raster import CLASS_SHIFT
 from lead_sim.sensors.weather import Look
 
 NEAR_M = 0.05
@@ -32,14 +34,23 @@ SHIFT = 4  # fixed-point bits for polygon vertices
 FACES = np.array([[4, 6, 7, 5], [0, 2, 3, 1], [2, 6, 7, 3], [0, 4, 5, 1], [1, 5, 7, 3], [0, 4, 6, 2]])
 FACE_AXIS = np.array([0, 0, 1, 1, 2, 2])
 FACE_SIGN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
-#: Ground class << 4 -> CARLA tag (the warped ground carries classes in the high nibble).
-_HIGH_NIBBLE_TO_TAG = np.repeat(GROUND_TO_TAG[:16], 16)
+#: Shifted ground class -> CARLA tag.
+_SHIFTED_TO_TAG = np.repeat(GROUND_TO_TAG[:16], 1 << CLASS_SHIFT)
 #: RGB ground colours are looked up by (ground class, depth bin): bins grow geometrically from 2 m.
-DEPTH_BINS = 16
+DEPTH_BINS = 1 << CLASS_SHIFT
 BIN_EDGES = np.geomspace(2.0, 400.0, DEPTH_BINS - 1)
 BIN_DEPTHS = np.concatenate([[1.5], np.sqrt(BIN_EDGES[:-1] * BIN_EDGES[1:]), [600.0]])
 SKY_CLASS = 15
 PRODUCTS = frozenset({"rgb", "semantic", "depth", "ids"})
+
+
+class Face(NamedTuple):
+    """A box face seen by a camera: its solid, face index, camera-frame polygon and centre distance."""
+
+    solid: int
+    face: int
+    polygon: np.ndarray
+    distance: float
 
 
 @attrs.define
@@ -87,16 +98,19 @@ class CameraView:
         ray_z = (rays / np.linalg.norm(rays, axis=-1, keepdims=True)) @ up_in_camera
         self.sky_height = np.clip(np.arcsin(np.clip(ray_z, -1, 1)) / (math.pi / 4), 0.0, 1.0)
         self.u, self.v = u, v
-        self.ground_depth_m = self.ground_depth.astype(np.float32)
-        # Low nibble of the palette index: the ground's depth bin; sky pixels get 0xF0 | height level, so
-        # OR-ing the ground's class << 4 leaves them sky.
-        sky_level = np.round(self.sky_height * (DEPTH_BINS - 1)).astype(np.uint8) | np.uint8(SKY_CLASS << 4)
-        depth_bin = np.clip(np.searchsorted(BIN_EDGES, self.ground_depth), 0, DEPTH_BINS - 1).astype(np.uint8)
-        self._low_nibble = np.where(self.sky, sky_level, depth_bin).astype(np.uint8)
+        self.ground_depth_image = encode_depth(self.ground_depth)
+        # Low bits of the palette index: the ground's depth bin; sky pixels get SKY_CLASS << CLASS_SHIFT | height
+        # level, and as SKY_CLASS has every class bit set, OR-ing any ground class leaves them sky.
+        sky_level = np.round(self.sky_height * (DEPTH_BINS - 1)).astype(np.uint16) | np.uint16(SKY_CLASS << CLASS_SHIFT)
+        depth_bin = np.clip(np.searchsorted(BIN_EDGES, self.ground_depth), 0, DEPTH_BINS - 1)
+        self._low_bits = np.where(self.sky, sky_level, depth_bin).astype(np.uint16)
         self._palettes: dict[Look, np.ndarray] = {}
+        self._zeros = np.zeros((height, width), np.uint8)
+        self._opaque = np.full((height, width), 255, np.uint8)
 
-    def _plane_coeffs(self, normal: np.ndarray, offset: float) -> np.ndarray:
-        """(a, b, c) with inverse depth = a*u + b*v + c for the plane normal . p = offset (camera frame)."""
+    def _plane_coeffs(self, normal: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """(a, b, c) with inverse depth = a*u + b*v + c for planes normal . p = offset (camera frame);
+        ``normal`` (3, ...) and ``offset`` (...) may hold many planes."""
         nx, ny, nz = normal
         a = ny / self.focal / offset
         b = -nz / self.focal / offset
@@ -105,7 +119,7 @@ class CameraView:
 
     # ---- ground -------------------------------------------------------------------------------------------
     def _ground_classes(self, ctx: FrameContext, camera_from_world: np.ndarray) -> np.ndarray:
-        """Ground class of every pixel, shifted into the high nibble (``class << 4``)."""
+        """Ground class of every pixel, shifted (``class << CLASS_SHIFT``, uint16)."""
         raster = ctx.raster
         sensor_world = invert_rigid(camera_from_world)[:3, 3]
         ground_z = ctx.ego_matrix[2, 3]
@@ -115,32 +129,32 @@ class CameraView:
         r0 = int(np.clip((sensor_world[1] - CROP_M - raster.y0) / raster.resolution, 0, rows))
         r1 = int(np.clip((sensor_world[1] + CROP_M - raster.y0) / raster.resolution, 0, rows))
         if c1 <= c0 or r1 <= r0:
-            return np.full((self.height, self.width), Ground.TERRAIN << 4, np.uint8)
+            return np.full((self.height, self.width), Ground.TERRAIN << CLASS_SHIFT, np.uint16)
         res = raster.resolution
         cell_to_world = np.array(
             [[res, 0.0, raster.x0 + c0 * res], [0.0, res, raster.y0 + r0 * res], [0.0, 0.0, ground_z], [0.0, 0.0, 1.0]]
         )
         homography = self.project @ camera_from_world[:3, :] @ cell_to_world
         return cv2.warpPerspective(
-            raster.classes_high_nibble[r0:r1, c0:c1], homography, (self.width, self.height), flags=cv2.INTER_NEAREST,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN) << 4,
+            raster.classes_shifted[r0:r1, c0:c1], homography, (self.width, self.height), flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN) << CLASS_SHIFT,
         )
 
     def _palette(self, look: Look) -> np.ndarray:
-        """Per weather: (256,) uint32 BGRA colours indexed by ``ground class << 4 | depth bin`` (sky: class 15)."""
+        """Per weather: uint32 BGRA colours indexed by ``ground class << CLASS_SHIFT | depth bin`` (sky: class 15)."""
         if look not in self._palettes:  # looks are hashed by identity and cached per weather
-            ground = look.ground_bgr.reshape(256, 3)[:SKY_CLASS].astype(np.float64)
+            ground = look.ground_bgr[:SKY_CLASS].astype(np.float64)
             colours = np.zeros((16, DEPTH_BINS, 3))
             colours[:SKY_CLASS] = look.shade(ground[:, None, :], np.broadcast_to(BIN_DEPTHS, (SKY_CLASS, DEPTH_BINS)))
             level = np.arange(DEPTH_BINS)[:, None] / (DEPTH_BINS - 1)
             colours[SKY_CLASS] = look.sky_horizon * (1 - level) + look.sky_top * level
             bgra = np.concatenate([colours, np.full((16, DEPTH_BINS, 1), 255.0)], axis=-1)
-            self._palettes[look] = np.ascontiguousarray(np.round(bgra).astype(np.uint8).reshape(256, 4)).view(np.uint32)[:, 0]
+            self._palettes[look] = np.ascontiguousarray(np.round(bgra).astype(np.uint8).reshape(-1, 4)).view(np.uint32)[:, 0]
         return self._palettes[look]
 
     # ---- boxes --------------------------------------------------------------------------------------------
-    def _visible_faces(self, ctx: FrameContext, camera_from_world: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-        """(solid, face, camera-frame polygon) of faces that face the camera, far to near."""
+    def _visible_faces(self, ctx: FrameContext, camera_from_world: np.ndarray) -> list[Face]:
+        """Faces that face the camera, far to near."""
         solids = ctx.solids
         if not len(solids):
             return []
@@ -160,7 +174,9 @@ class CameraView:
         axes = np.einsum("ij,mjk->mki", rot, solids.rotation[keep])  # (K, 3, 3) camera-frame box axes
         normals = axes[:, FACE_AXIS] * FACE_SIGN[None, :, None]  # (K, 6, 3)
         face_corners = corners[keep][:, FACES]  # (K, 6, 4, 3)
-        facing = np.einsum("kfj,kfj->kf", normals, face_corners.mean(axis=2)) < 0.0
+        face_centers = face_corners.mean(axis=2)
+        facing = np.einsum("kfj,kfj->kf", normals, face_centers) < 0.0
+        face_depth = np.linalg.norm(face_centers, axis=2)
         face_ahead = ahead[keep][:, FACES].all(axis=2)
         faces = []
         for k, f in zip(*np.nonzero(facing)):
@@ -169,22 +185,24 @@ class CameraView:
                 polygon = _clip_near(polygon)
                 if len(polygon) < 3:
                     continue
-            faces.append((int(keep[k]), int(f), polygon))
+            faces.append(Face(int(keep[k]), int(f), polygon, float(face_depth[k, f])))
         return faces
 
-    def _pixels(self, faces) -> list[np.ndarray]:
+    def _pixels(self, faces: list[Face]) -> list[np.ndarray]:
         """Fixed-point image polygons of the faces (projected in one go)."""
         if not faces:
             return []
-        vertices = np.concatenate([polygon for _, _, polygon in faces])
+        vertices = np.concatenate([face.polygon for face in faces])
         uv = np.empty((len(vertices), 2))
         uv[:, 0] = self.cx + self.focal * vertices[:, 1] / vertices[:, 0]
         uv[:, 1] = self.cy - self.focal * vertices[:, 2] / vertices[:, 0]
         fixed = np.round(uv * (1 << SHIFT)).astype(np.int32)
-        return np.split(fixed, np.cumsum([len(polygon) for _, _, polygon in faces])[:-1])
+        return np.split(fixed, np.cumsum([len(face.polygon) for face in faces])[:-1])
 
     # ---- render -------------------------------------------------------------------------------------------
     def render(self, ctx: FrameContext, look: Look, products: frozenset[str]) -> CameraImages:
+        if not products <= PRODUCTS:
+            raise ValueError(f"unknown camera products {sorted(products - PRODUCTS)}; known: {sorted(PRODUCTS)}")
         camera_from_world = invert_rigid(ctx.ego_matrix @ self.mount)
         ground = self._ground_classes(ctx, camera_from_world)
         faces = self._visible_faces(ctx, camera_from_world)
@@ -194,54 +212,60 @@ class CameraView:
         if "rgb" in products:
             out.rgb = self._rgb(ground, faces, polygons, ctx, look)
         if "semantic" in products:
-            tags = cv2.LUT(ground, _HIGH_NIBBLE_TO_TAG)
+            tags = np.take(_SHIFTED_TO_TAG, ground)
             np.copyto(tags, np.uint8(CarlaTag.SKY), where=self.sky)
-            for (m, _, _), pts in zip(faces, polygons):
-                cv2.fillConvexPoly(tags, pts, int(solids.tag[m]), cv2.LINE_8, SHIFT)
-            out.semantic = np.zeros((self.height, self.width, 4), np.uint8)
-            out.semantic[..., 2] = tags
-            out.semantic[..., 3] = 255
+            for face, pts in zip(faces, polygons):
+                cv2.fillConvexPoly(tags, pts, int(solids.tag[face.solid]), cv2.LINE_8, SHIFT)
+            out.semantic = cv2.merge([self._zeros, self._zeros, tags, self._opaque])
         if products & {"depth", "ids"}:
             ids = np.zeros((self.height, self.width), np.uint16)
             for k, pts in enumerate(polygons):
                 cv2.fillConvexPoly(ids, pts, k + 1, cv2.LINE_8, SHIFT)
             out.face_ids = ids
-            out.face_solid = np.array([m for m, _, _ in faces], dtype=np.int64)
+            out.face_solid = np.array([face.solid for face in faces], dtype=np.int64)
             if "depth" in products:
-                out.depth = encode_depth(self._depth(ids, faces, camera_from_world, ctx))
+                out.depth = self._depth_image(ids, faces, camera_from_world, ctx)
         return out
 
-    def _rgb(self, ground: np.ndarray, faces, polygons, ctx: FrameContext, look: Look) -> np.ndarray:
+    def _rgb(self, ground: np.ndarray, faces: list[Face], polygons: list[np.ndarray], ctx: FrameContext, look: Look
+             ) -> np.ndarray:
         palette = self._palette(look)
-        index = cv2.bitwise_or(ground, self._low_nibble)
+        index = cv2.bitwise_or(ground, self._low_bits)
         image = np.take(palette, index).view(np.uint8).reshape(self.height, self.width, 4)
         if faces:
             solids = ctx.solids
-            solid = np.array([m for m, _, _ in faces])
-            axis = FACE_AXIS[[f for _, f, _ in faces]]
-            sign = FACE_SIGN[[f for _, f, _ in faces]]
-            world_normals = solids.rotation[solid, :, axis] * sign[:, None]
+            solid = np.array([face.solid for face in faces])
+            world_normals = self._face_normals(faces, ctx)
             sun = look.ambient + (1.0 - look.ambient) * np.maximum(world_normals @ look.sun_direction, 0.0)
-            depth = np.linalg.norm([polygon.mean(axis=0) for _, _, polygon in faces], axis=1)
+            depth = np.array([face.distance for face in faces])
             bgr = look.shade(solids.bgr[solid].astype(np.float64), depth, sun)
             for colour, pts in zip(bgr.tolist(), polygons):
                 cv2.fillConvexPoly(image, pts, (*colour, 255.0), cv2.LINE_8, SHIFT)
         return image
 
-    def _depth(self, ids: np.ndarray, faces, camera_from_world: np.ndarray, ctx: FrameContext) -> np.ndarray:
-        """Metric depth (distance along the optical axis) per pixel."""
-        coeffs = np.zeros((len(faces) + 1, 3))  # row k: face k (ids start at 1)
-        solids = ctx.solids
-        rot = camera_from_world[:3, :3]
-        for k, (m, f, polygon) in enumerate(faces, start=1):
-            normal = rot @ solids.rotation[m][:, FACE_AXIS[f]] * FACE_SIGN[f]
-            coeffs[k] = self._plane_coeffs(normal, float(normal @ polygon[0]))
-        depth = self.ground_depth_m.copy()
+    @staticmethod
+    def _face_normals(faces: list[Face], ctx: FrameContext) -> np.ndarray:
+        """(F, 3) outward world normals of the faces."""
+        solid = np.array([face.solid for face in faces])
+        which = np.array([face.face for face in faces])
+        return ctx.solids.rotation[solid, :, FACE_AXIS[which]] * FACE_SIGN[which][:, None]
+
+    def _depth_image(self, ids: np.ndarray, faces: list[Face], camera_from_world: np.ndarray, ctx: FrameContext
+                     ) -> np.ndarray:
+        """CARLA depth image: the constant ground/sky depth with each face's exact plane depth on top."""
+        image = self.ground_depth_image.copy()
         on_face = ids > 0
+        if not faces or not on_face.any():
+            return image
+        coeffs = np.zeros((len(faces) + 1, 3))  # row k: face k (ids start at 1)
+        normals = self._face_normals(faces, ctx) @ camera_from_world[:3, :3].T
+        offsets = np.einsum("fj,fj->f", normals, np.array([face.polygon[0] for face in faces]))
+        coeffs[1:] = self._plane_coeffs(normals.T, offsets).T
         face = ids[on_face]
         inverse = coeffs[face, 0] * self.u[on_face] + coeffs[face, 1] * self.v[on_face] + coeffs[face, 2]
-        depth[on_face] = np.where(inverse > 1.0 / FAR_M, 1.0 / np.maximum(inverse, 1.0 / FAR_M), FAR_M)
-        return depth
+        depth = np.where(inverse > 1.0 / FAR_M, 1.0 / np.maximum(inverse, 1.0 / FAR_M), FAR_M)
+        image[on_face] = encode_depth(depth)
+        return image
 
 
 def encode_depth(depth_m: np.ndarray) -> np.ndarray:

@@ -11,13 +11,19 @@ import numpy as np
 from lead_framework.sensors import Pose
 from lead_sim.sensors.camera import CameraImages, CameraView
 from lead_sim.sensors.configs import CameraConfig
+from lead_sim.sensors.errors import SensorConfigError
+
+#: Cameras and LiDARs see the ground as a plane below them, so they must sit above it.
+MIN_HEIGHT_M = 0.1
 
 
-class _Camera:
+class CameraSensor:
     product = ""
     label = False
 
-    def __init__(self, config: CameraConfig, pose: Pose = Pose()):
+    def __init__(self, config: CameraConfig, pose: Pose = Pose(z=MIN_HEIGHT_M)):
+        if pose.z < MIN_HEIGHT_M:
+            raise SensorConfigError(f"pose z = {pose.z} m: cameras must be mounted at least {MIN_HEIGHT_M} m above the ground")
         self.config, self.pose = config, pose
 
     @property
@@ -32,20 +38,20 @@ class _Camera:
         return getattr(images, self.product)
 
 
-class RgbCamera(_Camera):
+class RgbCamera(CameraSensor):
     """Colour image (BGRA)."""
 
     product = "rgb"
 
 
-class SemanticCamera(_Camera):
+class SemanticCamera(CameraSensor):
     """CARLA semantic tags in the red channel (BGRA)."""
 
     product = "semantic"
     label = True
 
 
-class DepthCamera(_Camera):
+class DepthCamera(CameraSensor):
     """CARLA-encoded depth (BGRA)."""
 
     product = "depth"

@@ -3,8 +3,9 @@
 Each box is a dict: ``class`` (LEAD's box classes: vehicle, walker, biker, obstacle, parking, special,
 traffic_light, stop_sign), ``id``, ``position`` [x, y, z] of the box centre in the ego frame (x forward,
 y right, z up, origin on the ground below the ego's centre), ``extent`` [x, y, z] half sizes, ``yaw``
-relative to the ego (rad), ``speed`` (m/s), ``num_lidar_points`` and ``visible_pixels`` (hits by the
-LiDARs / pixels in the cameras rendered in the same ``read``; None when none were), ``state`` for lights.
+relative to the ego (rad), ``speed`` (m/s), ``num_lidar_points`` (returns of the LiDARs read in the same
+``read``; None when none was) and ``visible_pixels`` (pixels in all the rig's camera views, rendered for this
+purpose when needed; None when the rig has no camera), ``state`` for lights.
 """
 
 from __future__ import annotations

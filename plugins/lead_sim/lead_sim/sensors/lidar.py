@@ -15,7 +15,9 @@ import numpy as np
 
 from lead_framework.sensors import Pose
 from lead_framework.world import TICK_RATE_HZ
+from lead_sim.sensors.cameras import MIN_HEIGHT_M
 from lead_sim.sensors.configs import LidarConfig
+from lead_sim.sensors.errors import SensorConfigError
 from lead_sim.sensors.frame import FrameContext
 from lead_sim.sensors.raycast import angular_bounds, ray_box_hits
 from lead_sim.sensors.tags import GROUND_TO_TAG
@@ -30,7 +32,9 @@ class Lidar:
 
     label = False
 
-    def __init__(self, config: LidarConfig, pose: Pose = Pose()):
+    def __init__(self, config: LidarConfig, pose: Pose = Pose(z=MIN_HEIGHT_M)):
+        if pose.z < MIN_HEIGHT_M:
+            raise SensorConfigError(f"pose z = {pose.z} m: LiDARs must be mounted at least {MIN_HEIGHT_M} m above the ground")
         self.config, self.pose = config, pose
         self.mount = pose_matrix(pose)
         self.columns_per_turn = max(1, round(config.points_per_second / config.rotation_frequency / config.channels))
@@ -38,7 +42,7 @@ class Lidar:
                                     max(1, round(self.columns_per_turn * config.rotation_frequency / TICK_RATE_HZ)))
         self.step = 2.0 * math.pi / self.columns_per_turn
         self.elevations = np.radians(np.linspace(config.upper_fov, config.lower_fov, config.channels))
-        self.elevation_step = (self.elevations[0] - self.elevations[-1]) / max(config.channels - 1, 1)
+        self.elevation_step = math.radians(config.upper_fov - config.lower_fov) / max(config.channels - 1, 1)
         azimuths = np.arange(self.columns_per_turn) * self.step
         cos_el = np.cos(self.elevations)[:, None]
         sin_el = np.broadcast_to(np.sin(self.elevations)[:, None], (config.channels, self.columns_per_turn))

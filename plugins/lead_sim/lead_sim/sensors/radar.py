@@ -17,7 +17,7 @@ from lead_framework.world import TICK_RATE_HZ
 from lead_sim.scene import EGO_INDEX
 from lead_sim.sensors.configs import RadarConfig
 from lead_sim.sensors.frame import FrameContext
-from lead_sim.sensors.raycast import angular_bounds, rays_boxes_hits
+from lead_sim.sensors.raycast import angular_bounds, ray_box_hits
 from lead_sim.sensors.transforms import invert_rigid, pose_matrix
 from lead_sim.sensors.weather import Look
 
@@ -42,9 +42,8 @@ class Radar:
         self.step = step
 
     def read(self, ctx: FrameContext, look: Look) -> np.ndarray:
-        rays = self.directions.reshape(-1, 3)
-        distance = np.full(len(rays), np.inf)
-        solid = np.full(len(rays), -1, dtype=np.int64)
+        distance = np.full(self.directions.shape[:2], np.inf)
+        solid = np.full(distance.shape, -1, dtype=np.int64)
         solids = ctx.solids
         sensor_to_world = ctx.ego_matrix @ self.mount
         if len(solids):
@@ -55,19 +54,23 @@ class Radar:
             rotations = rot @ solids.rotation[near]
             corners = ctx.solid_corners[near] @ rot.T + trans
             az_start, az_width, el_min, el_max = angular_bounds(corners, centers[near], rotations, solids.extent[near])
-            half_h, half_v = self.azimuths[-1] + self.step, self.altitudes[0] + self.step
-            in_view = ((az_start <= half_h) & (az_start + az_width >= -half_h) & (el_min <= half_v) & (el_max >= -half_v))
-            if in_view.any():
-                boxes = near[in_view]
-                hits = rays_boxes_hits(rays, centers[boxes], rotations[in_view], solids.extent[boxes])
-                nearest = hits.argmin(axis=0)
-                distance = hits[nearest, np.arange(len(rays))]
-                solid = boxes[nearest]
-        returned = np.flatnonzero(distance <= self.config.range)
-        if len(returned) > self.max_points:
-            returned = returned[np.linspace(0, len(returned) - 1, self.max_points).round().astype(np.int64)]
-        rows, cols = np.unravel_index(returned, self.directions.shape[:2])
-        distance, solid = distance[returned], solid[returned]
+            # Ray blocks each box can reach (azimuths ascend, altitudes descend).
+            a0 = np.searchsorted(self.azimuths, az_start - self.step)
+            a1 = np.searchsorted(self.azimuths, az_start + az_width + self.step)
+            r0 = np.searchsorted(-self.altitudes, -el_max - self.step)
+            r1 = np.searchsorted(-self.altitudes, -el_min + self.step)
+            for i in np.flatnonzero((a1 > a0) & (r1 > r0)):
+                m, rows, cols = near[i], slice(r0[i], r1[i]), slice(a0[i], a1[i])
+                hit, _ = ray_box_hits(self.directions[rows, cols], centers[m], rotations[i], solids.extent[m])
+                block = distance[rows, cols]
+                closer = hit < block
+                block[closer] = hit[closer]
+                solid[rows, cols][closer] = m
+        rows, cols = np.nonzero(distance <= self.config.range)
+        if len(rows) > self.max_points:
+            keep = np.linspace(0, len(rows) - 1, self.max_points).round().astype(np.int64)
+            rows, cols = rows[keep], cols[keep]
+        distance, solid = distance[rows, cols], solid[rows, cols]
         depth = distance
         actor_row = solids.actor_row[solid] if len(solid) else np.zeros(0, np.int64)
         velocity = np.where(actor_row[:, None] >= 0, ctx.scene.actors.velocity[np.maximum(actor_row, 0)], 0.0)

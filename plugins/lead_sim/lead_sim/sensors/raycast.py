@@ -25,25 +25,19 @@ def ray_box_hits(directions: np.ndarray, center: np.ndarray, rotation: np.ndarra
         t1 = (-size - origin) * inverse
         t2 = (size - origin) * inverse
     near = np.minimum(t1, t2)
-    entry = near.max(axis=-1)
-    exit_ = np.maximum(t1, t2).min(axis=-1)
+    entry = _max3(near)
+    exit_ = _min3(np.maximum(t1, t2))
     hit = (entry <= exit_) & (entry > 0.0)
     return np.where(hit, entry, np.inf), near.argmax(axis=-1) if with_axis else None
 
 
-def rays_boxes_hits(directions: np.ndarray, centers: np.ndarray, rotations: np.ndarray, extents: np.ndarray
-                    ) -> np.ndarray:
-    """Entry distances (B, R) of R rays from the origin against B boxes at once (inf where missed)."""
-    local = np.matmul(directions[None], rotations)  # (B, R, 3) components along the box axes
-    origin = -np.matmul(centers[:, None, :], rotations)  # (B, 1, 3) sensor position in the box frames
-    size = extents[:, None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inverse = 1.0 / local
-        t1 = (-size - origin) * inverse
-        t2 = (size - origin) * inverse
-    entry = np.minimum(t1, t2).max(axis=-1)
-    exit_ = np.maximum(t1, t2).min(axis=-1)
-    return np.where((entry <= exit_) & (entry > 0.0), entry, np.inf)
+def _max3(values: np.ndarray) -> np.ndarray:
+    """Max over a last axis of size 3 (numpy's reductions over short axes are slow)."""
+    return np.maximum(np.maximum(values[..., 0], values[..., 1]), values[..., 2])
+
+
+def _min3(values: np.ndarray) -> np.ndarray:
+    return np.minimum(np.minimum(values[..., 0], values[..., 1]), values[..., 2])
 
 
 def angular_bounds(corners: np.ndarray, centers: np.ndarray, rotations: np.ndarray, extents: np.ndarray

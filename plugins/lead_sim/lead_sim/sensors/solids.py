@@ -7,6 +7,8 @@ ego's ground height (the embedded world's ground is flat around the ego).
 
 from __future__ import annotations
 
+import math
+
 import attrs
 import numpy as np
 
@@ -34,6 +36,8 @@ _BLUEPRINT_TAGS = (("truck", CarlaTag.TRUCK), ("bus", CarlaTag.BUS), ("ambulance
                    ("yamaha", CarlaTag.MOTORCYCLE), ("vespa", CarlaTag.MOTORCYCLE))
 _LIGHT_BGR = {LightState.RED: (30, 30, 255), LightState.YELLOW: (30, 220, 255), LightState.GREEN: (60, 255, 60),
               LightState.OFF: (40, 40, 40)}
+#: Boxes farther than this from the ego are left out (beyond every sensor's range).
+SENSOR_REACH_M = 150.0
 RIDER_SPLIT = 0.55  # share of a bicycle's height that is the bicycle; the rest is the rider
 POLE_HALF_WIDTH_M = 0.1
 LIGHT_HEAD_EXTENT = (0.25, 0.25, 0.5)  # half sizes; the head sits at 3.5 m
@@ -101,7 +105,9 @@ def _prop_boxes(scene: Scene, ground_z: float) -> list[tuple]:
 def scene_solids(scene: Scene) -> Solids:
     """All boxes the sensors of the ego can see in ``scene``."""
     actors = scene.actors
-    rows = np.array([r for r in range(len(actors)) if r != EGO_INDEX], dtype=np.int64)
+    ego_xy = actors.position[EGO_INDEX, :2] if len(actors) else np.zeros(2)
+    distance = np.linalg.norm(actors.position[:, :2] - ego_xy, axis=1)
+    rows = np.flatnonzero((np.arange(len(actors)) != EGO_INDEX) & (distance <= SENSOR_REACH_M))
     center = actors.position[rows].astype(np.float64)
     yaw = actors.yaw[rows].astype(np.float64)
     extent = actors.extent[rows].astype(np.float64)
@@ -132,7 +138,7 @@ def scene_solids(scene: Scene) -> Solids:
         actor_row = np.concatenate([actor_row, actor_row[bikes]])
 
     ground_z = float(actors.position[EGO_INDEX, 2] - actors.extent[EGO_INDEX, 2]) if len(actors) else 0.0
-    props = _prop_boxes(scene, ground_z)
+    props = [p for p in _prop_boxes(scene, ground_z) if math.dist(p[0][:2], ego_xy) <= SENSOR_REACH_M]
     if props:
         center = np.concatenate([center, np.array([p[0] for p in props], float)])
         yaw = np.concatenate([yaw, np.array([p[1] for p in props], float)])

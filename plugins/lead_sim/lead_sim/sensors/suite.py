@@ -15,7 +15,7 @@ from lead_framework.sensors import SensorSpec
 from lead_sim.scene import Scene
 from lead_sim.sensors.bev import Bev
 from lead_sim.sensors.camera import CameraImages, CameraView
-from lead_sim.sensors.cameras import DepthCamera, RgbCamera, SemanticCamera, _Camera
+from lead_sim.sensors.cameras import CameraSensor, DepthCamera, RgbCamera, SemanticCamera
 from lead_sim.sensors.configs import (BevConfig, BoxesConfig, CameraConfig, LidarConfig, NoParams, RadarConfig,
                                       build_config)
 from lead_sim.sensors.errors import SensorConfigError, UnknownSensorKindError
@@ -60,7 +60,11 @@ def make_sensor(spec: SensorSpec) -> Any:
     kind = SENSOR_KINDS.get(spec.kind)
     if kind is None:
         raise UnknownSensorKindError(spec.id, spec.kind, list(SENSOR_KINDS))
-    return kind.factory(build_config(spec, kind.config_class), spec.pose)
+    config = build_config(spec, kind.config_class)
+    try:
+        return kind.factory(config, spec.pose)
+    except SensorConfigError as error:
+        raise SensorConfigError(f"sensor {spec.id!r} ({spec.kind}): {error}") from None
 
 
 def _town_map(town: Any) -> carla.Map:
@@ -92,7 +96,7 @@ class SensorSuite:
         self.raster = raster if raster is not None else ground_raster(self.town)
         self._views: dict[tuple, CameraView] = {}
         for sensor in self.sensors.values():
-            if isinstance(sensor, _Camera) and sensor.view_key not in self._views:
+            if isinstance(sensor, CameraSensor) and sensor.view_key not in self._views:
                 self._views[sensor.view_key] = sensor.make_view()
         self._order = sorted(self.sensors, key=lambda sid: _ORDER[self.kinds[sid]])
 
@@ -109,17 +113,18 @@ class SensorSuite:
     def read(self, scene: Scene, weather: Weather, frame: int, *, ids: Collection[str] | None = None
              ) -> dict[str, tuple[int, Any]]:
         """Render the sensors ``ids`` (all when None) for one tick."""
-        chosen = self._order if ids is None else [sid for sid in self._order if sid in set(ids)]
-        unknown = set(ids or ()) - set(self.sensors)
+        wanted = set(self.sensors) if ids is None else set(ids)
+        unknown = wanted - set(self.sensors)
         if unknown:
             raise SensorConfigError(f"read(ids=...): unknown sensor ids {sorted(unknown)}; rig has {sorted(self.sensors)}")
+        chosen = [sid for sid in self._order if sid in wanted]
         ctx = FrameContext(scene=scene, frame=frame, raster=self.raster, town=self.town)
         look = look_for(weather)
         images = self._render_views(ctx, look, chosen)
         out: dict[str, Any] = {}
         for sid in chosen:
             sensor = self.sensors[sid]
-            data = sensor.pick(images[sensor.view_key]) if isinstance(sensor, _Camera) else sensor.read(ctx, look)
+            data = sensor.pick(images[sensor.view_key]) if isinstance(sensor, CameraSensor) else sensor.read(ctx, look)
             out[sid] = (frame, data)
         return {spec.id: out[spec.id] for spec in self.specs if spec.id in out}
 
@@ -129,7 +134,7 @@ class SensorSuite:
         products: dict[tuple, set[str]] = {key: {"ids"} if wants_boxes else set() for key in self._views}
         for sid in chosen:
             sensor = self.sensors[sid]
-            if isinstance(sensor, _Camera):
+            if isinstance(sensor, CameraSensor):
                 products[sensor.view_key].add(sensor.product)
         images = {}
         for key, needed in products.items():

@@ -24,8 +24,8 @@ from lead_sim.sensors.tags import GROUND_BGR, Ground
 
 FOG_PER_M = 0.1  # extinction per metre at fog_density 100 (half the colour is fog at ~7 m)
 NIGHT_LIGHT = 0.12
-HEADLIGHT_GAIN = 6.0
-HEADLIGHT_REACH_M = 15.0
+HEADLIGHT_GAIN = 10.0
+HEADLIGHT_REACH_M = 20.0
 _FOG_BGR = np.array([200.0, 200.0, 200.0])
 _SKY_DAY_TOP, _SKY_DAY_HORIZON = np.array([200.0, 140.0, 80.0]), np.array([235.0, 210.0, 185.0])
 _SKY_CLOUD = np.array([175.0, 172.0, 170.0])
@@ -39,7 +39,7 @@ class Look:
 
     gain: float
     offset: float
-    ground_bgr: np.ndarray  # (256, 1, 3) uint8 LUT, toned
+    ground_bgr: np.ndarray  # (256, 3) base colour per ground class (wetness applied, not toned)
     fog_per_m: float
     fog_start_m: float
     fog_bgr: np.ndarray  # (3,) float, toned
@@ -102,7 +102,7 @@ def _look(key: tuple) -> Look:
     return Look(
         gain=gain,
         offset=offset,
-        ground_bgr=toned(ground).astype(np.uint8).reshape(256, 1, 3),
+        ground_bgr=ground,
         fog_per_m=FOG_PER_M * fog,
         fog_start_m=max(weather.fog_distance, 0.0),
         fog_bgr=toned(_FOG_BGR),

@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
 import carla
@@ -29,6 +31,7 @@ MARGIN_M = 30.0
 MARKING_WIDTH_M = 0.15
 STOP_LINE_WIDTH_M = 0.4
 DASH_PERIOD_M = 6.0  # broken markings: 3 m painted, 3 m gap
+CLASS_SHIFT = 6
 STOP_LANDMARK_TYPES = ("206", "1000001")  # stop sign, traffic light
 
 _SIDE_LANE_CLASSES = {
@@ -60,10 +63,6 @@ class GroundRaster:
     y0: float
     resolution: float
 
-    def world_to_cell(self, xy: np.ndarray) -> np.ndarray:
-        """(N, 2) world x, y -> (N, 2) integer (col, row), unclipped."""
-        return np.floor((xy - (self.x0, self.y0)) / self.resolution).astype(np.int64)
-
     def lookup(self, xy: np.ndarray) -> np.ndarray:
         """Ground class at (N, 2) world positions (terrain outside the raster)."""
         col = np.floor((xy[:, 0] - self.x0) / self.resolution).astype(np.int64)
@@ -73,9 +72,10 @@ class GroundRaster:
         return np.where(inside, self.classes[np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)], Ground.TERRAIN)
 
     @functools.cached_property
-    def classes_high_nibble(self) -> np.ndarray:
-        """``classes << 4``: cameras OR a per-pixel fog level into the low nibble to index one palette."""
-        return np.left_shift(self.classes, 4)
+    def classes_shifted(self) -> np.ndarray:
+        """uint16 ``classes << CLASS_SHIFT``: cameras OR a per-pixel depth bin into the low bits to index
+        one colour palette."""
+        return np.left_shift(self.classes.astype(np.uint16), CLASS_SHIFT)
 
 
 def _quad(x: float, y: float, yaw_rad: float, length: float, width: float, lateral: float = 0.0) -> np.ndarray:
@@ -193,25 +193,40 @@ def build_ground_raster(town: carla.Map, resolution: float | None = None) -> Gro
     return GroundRaster(classes=classes, x0=float(lo[0]), y0=float(lo[1]), resolution=float(resolution))
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_raster(key: str, town_ref: "_MapRef") -> GroundRaster:
-    return build_ground_raster(town_ref.town)
+#: Rasters are also kept on disk here (one ``.npz`` per town content); an empty value turns that off.
+CACHE_DIR_ENV = "LEAD_SIM_CACHE_DIR"
+RASTER_FORMAT = 1  # bump when the rasterisation changes, so old files are not reused
 
 
-class _MapRef:
-    """Carries a map into the cache without making it part of the key."""
+def _cache_path(key: str) -> Path | None:
+    root = os.environ.get(CACHE_DIR_ENV, str(Path.home() / ".cache" / "lead_sim"))
+    return Path(root) / "ground_rasters" / f"{key}.npz" if root else None
 
-    def __init__(self, town: carla.Map):
-        self.town = town
 
-    def __hash__(self) -> int:
-        return 0
+def _load_or_build(key: str, town: carla.Map) -> GroundRaster:
+    path = _cache_path(key)
+    if path is not None and path.exists():
+        with np.load(path) as stored:
+            return GroundRaster(classes=stored["classes"], x0=float(stored["x0"]), y0=float(stored["y0"]),
+                                resolution=float(stored["resolution"]))
+    raster = build_ground_raster(town)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(partial, classes=raster.classes, x0=raster.x0, y0=raster.y0, resolution=raster.resolution)
+        partial.replace(path)  # atomic: concurrent workers never read a half-written file
+    return raster
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _MapRef)
+
+_rasters: dict[str, GroundRaster] = {}
 
 
 def ground_raster(town: carla.Map) -> GroundRaster:
-    """The town's raster, built once per process (keyed by the town's OpenDRIVE content)."""
-    digest = hashlib.sha1(town.to_opendrive().encode()).hexdigest()
-    return _cached_raster(f"{town.name}:{digest}", _MapRef(town))
+    """The town's raster: built once per process and cached on disk, keyed by the OpenDRIVE content."""
+    digest = hashlib.sha1(town.to_opendrive().encode()).hexdigest()[:16]
+    key = f"{town.name}-{digest}-v{RASTER_FORMAT}"
+    if key not in _rasters:
+        if len(_rasters) >= 4:  # bound memory: towns are large
+            _rasters.pop(next(iter(_rasters)))
+        _rasters[key] = _load_or_build(key, town)
+    return _rasters[key]

@@ -22,9 +22,12 @@ CONFLICT_DISTANCE_M = 2.2
 SIGNAL_SEARCH_M = 25.0
 TRAFFIC_LIGHT_TYPE = "1000001"
 STOP_SIGN_TYPE = "206"
+SPEED_LIMIT_TYPE = "274"
+#: Speed limit (km/h) of lanes that no speed-limit sign reaches: CARLA's urban default.
+DEFAULT_SPEED_LIMIT_KMH = 30.0
 
 
-@attrs.define
+@attrs.define(slots=False)
 class PolylineSet:
     """Polylines concatenated in one array: ``points`` (P, 3); per line ``offset`` (first point
     index), ``count`` (points), ``spacing`` (metres between points) and ``length``."""
@@ -41,14 +44,22 @@ class PolylineSet:
 
     def pose_at(self, lanes: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions (N, 3) and yaws (N,) at arc length ``s`` along ``lanes`` (vectorised, clipped)."""
-        s = np.clip(s, 0.0, self.length[lanes])
+        s = np.minimum(np.maximum(s, 0.0), self.length[lanes])
         u = s / self.spacing[lanes]
         i = np.minimum(u.astype(np.int64), self.count[lanes] - 2)
         frac = (u - i)[:, None]
         base = self.offset[lanes] + i
         pos = self.points[base] * (1.0 - frac) + self.points[base + 1] * frac
-        d = self.points[base + 1, :2] - self.points[base, :2]
-        return pos, np.arctan2(d[:, 1], d[:, 0])
+        return pos, self.segment_yaw[base]
+
+    @functools.cached_property
+    def segment_yaw(self) -> np.ndarray:
+        """Heading of the segment that starts at each point (a line's last point: its last segment's)."""
+        d = np.diff(self.points[:, :2], axis=0, append=self.points[-1:, :2])
+        yaw = np.arctan2(d[:, 1], d[:, 0])
+        last = self.offset + self.count - 1
+        yaw[last] = yaw[last - 1]
+        return yaw
 
     def nearest_point(self, xy: np.ndarray) -> tuple[int, float, float]:
         """(line, s, distance) of the point nearest to ``xy`` (a scan; not for per-tick use)."""
@@ -139,6 +150,8 @@ class LaneGraph(PolylineSet):
     stop_landmark: list[str]
     conflicts: list[frozenset[int]]
     start_waypoints: list[carla.Waypoint]
+    #: Speed limit per lane (m/s): from the last sign upstream, else DEFAULT_SPEED_LIMIT_KMH.
+    speed_limit: np.ndarray
     #: Lanes without successors (traffic reaching their end is respawned).
     dead_end: np.ndarray
 
@@ -227,11 +240,14 @@ def build_lane_graph(town_map: carla.Map) -> LaneGraph:
 
     is_junction = np.array([a.is_junction for a, _ in topology])
     junction_id = np.array([a.junction_id if a.is_junction else -1 for a, _ in topology], dtype=np.int64)
-    incoming = {lane for lane in range(len(topology)) if not is_junction[lane] and any(is_junction[s] for s in successors[lane])}
-    lights = [
-        _landmark_before_end(a, lengths[k], TRAFFIC_LIGHT_TYPE) if k in incoming else "" for k, (a, _) in enumerate(topology)
-    ]
-    stops = [_landmark_before_end(a, lengths[k], STOP_SIGN_TYPE) if k in incoming else "" for k, (a, _) in enumerate(topology)]
+    incoming = {
+        lane for lane in range(len(topology)) if not is_junction[lane] and any(is_junction[s] for s in successors[lane])
+    }
+
+    def governing(kind: str) -> list[str]:
+        return [_landmark_before_end(a, lengths[k], kind) if k in incoming else "" for k, (a, _) in enumerate(topology)]
+
+    lights, stops = governing(TRAFFIC_LIGHT_TYPE), governing(STOP_SIGN_TYPE)
     graph = LaneGraph(
         points=points,
         yaws=yaws,
@@ -249,10 +265,32 @@ def build_lane_graph(town_map: carla.Map) -> LaneGraph:
         stop_landmark=stops,
         conflicts=[],
         start_waypoints=[a for a, _ in topology],
+        speed_limit=_speed_limits(topology, lengths, successors),
         dead_end=np.array([not options for options in successors]),
     )
     graph.conflicts = _junction_conflicts(graph)
     return graph
+
+
+def _speed_limits(topology: list, lengths: np.ndarray, successors: list[list[int]]) -> np.ndarray:
+    """Per-lane speed limits (m/s). A lane with a speed-limit sign takes its value; the others
+    inherit from their predecessors, as a limit holds until the next sign. The CARLA towns mark
+    their signs with unit "mph" but mean km/h (30/60/90), so values are read as km/h."""
+    limit = np.full(len(topology), np.nan)
+    for lane, (start, _) in enumerate(topology):
+        signs = start.get_landmarks_of_type(float(lengths[lane]), SPEED_LIMIT_TYPE, False)
+        if signs:
+            limit[lane] = float(signs[-1].value)
+    for _ in range(len(topology)):
+        changed = False
+        for lane in np.flatnonzero(~np.isnan(limit)):
+            for successor in successors[lane]:
+                if np.isnan(limit[successor]):
+                    limit[successor] = limit[lane]
+                    changed = True
+        if not changed:
+            break
+    return np.where(np.isnan(limit), DEFAULT_SPEED_LIMIT_KMH, limit) / 3.6
 
 
 def _junction_conflicts(graph: LaneGraph) -> list[frozenset[int]]:

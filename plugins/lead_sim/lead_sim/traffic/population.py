@@ -1,7 +1,9 @@
 """All background actors of a route: spawning (seeded), the per-tick update, the actor arrays.
 
 Row layout of :attr:`Traffic.actors` (fixed for a route): row 0 the ego, then cars, bicycles,
-walkers and props. The arrays are updated in place every tick.
+walkers and props. The arrays are updated in place every tick. Actors that others own (scenario
+actors) are handed in with :meth:`Traffic.set_extra_actors`: traffic stops for them and
+:attr:`Traffic.scene_actors` lists them after the traffic's own rows.
 """
 
 from __future__ import annotations
@@ -61,15 +63,7 @@ class Traffic:
         self.lights = TrafficLightController(graph, rng)
         self.stop_signs, self.lane_stop = build_stop_signs(graph)
         self._spawn_lanes = np.flatnonzero(~graph.is_junction & ~graph.dead_end & (graph.length > 4.0))
-        point_lane = np.searchsorted(graph.offset, np.arange(graph.points.shape[0]), side="right") - 1
-        self._junction_points = np.flatnonzero(graph.is_junction[point_lane])
-        self._junction_point_lane = point_lane[self._junction_points]
-        junction_xy = graph.points[self._junction_points, :2]
-        self._junction_box = (
-            (junction_xy.min(axis=0) - 20.0, junction_xy.max(axis=0) + 20.0) if junction_xy.size else None
-        )
-        self._junction_xy = junction_xy
-
+        self._junctions = _JunctionAreas(graph)
         models = [CAR_MODELS[int(k)] for k in rng.integers(len(CAR_MODELS), size=spec.vehicles)]
         models += [BICYCLE_MODEL] * spec.bicycles
         lanes, s = self._spawn_places(len(models), ego_position)
@@ -77,12 +71,16 @@ class Traffic:
         models = models[:n_lane]
         is_bike = np.array([m is BICYCLE_MODEL for m in models], dtype=bool)
         extent = np.array([m[1] for m in models], dtype=np.float64).reshape(-1, 3)
-        speed = np.where(is_bike, rng.uniform(4.0, 5.5, n_lane), rng.uniform(7.0, 10.0, n_lane))
+        # Cars keep to 80-100 % of the lane's speed limit; bicycles ride at 4-5.5 m/s.
+        limit_fraction = np.where(is_bike, 1.0, rng.uniform(0.8, 1.0, n_lane))
+        speed = np.where(is_bike, rng.uniform(4.0, 5.5, n_lane), np.inf)
         offset = np.where(is_bike, 0.5 * graph.width[lanes] - 0.7, 0.0)
         self.fleet = LaneFollowers(
-            graph, self.lights.lane_light, self.lights.states, self.lane_stop, lanes, s, speed, extent, offset, rng
+            graph, self.lights.lane_light, self.lights.states, self.lane_stop,
+            lanes, s, speed, limit_fraction, extent, offset, rng,
         )
-        self.walkers = Walkers(build_sidewalks(graph) if spec.walkers else None, crosswalk_ends(town_map), spec.walkers, rng, ego_position)
+        sidewalks = build_sidewalks(graph) if spec.walkers else None
+        self.walkers = Walkers(sidewalks, crosswalk_ends(town_map), spec.walkers, rng, ego_position)
         prop_position, prop_yaw = place_props(graph, spec.props, rng, ego_position)
 
         n_walk, n_prop = len(self.walkers), spec.props
@@ -116,6 +114,8 @@ class Traffic:
         a.yaw[prop_rows] = prop_yaw
         a.position[0] = ego_position
         self._obstacles = Obstacles(a.position[:, :2], a.yaw, a.extent[:, :2], a.velocity[:, :2])
+        self._extra: ActorArrays | None = None
+        self.scene_actors = self.actors
         self._write_dynamic()
 
     def _spawn_places(
@@ -150,27 +150,28 @@ class Traffic:
 
     def ego_junction_lanes(self) -> frozenset[int]:
         """Junction lanes the ego is on or about to be on (traffic does not enter across them)."""
-        if self._junction_box is None:
-            return frozenset()
         a = self.actors
         here = a.position[0, :2]
-        ahead = here + 1.5 * a.velocity[0, :2]
-        low, high = self._junction_box
-        if not ((here > low).all() and (here < high).all()):
-            return frozenset()
-        pts = self._junction_xy
-        reach = EGO_JUNCTION_REACH_M**2
-        d_here = (pts[:, 0] - here[0]) ** 2 + (pts[:, 1] - here[1]) ** 2
-        d_ahead = (pts[:, 0] - ahead[0]) ** 2 + (pts[:, 1] - ahead[1]) ** 2
-        near = np.flatnonzero((d_here < reach) | (d_ahead < reach))
-        if near.size == 0:
-            return frozenset()
-        return frozenset(self._junction_point_lane[near].tolist())
+        return self._junctions.lanes_near(here, here + 1.5 * a.velocity[0, :2], EGO_JUNCTION_REACH_M)
+
+    def set_extra_actors(self, extra: ActorArrays | None) -> None:
+        """Actors owned elsewhere (scenarios) for the coming ticks; None or empty removes them."""
+        self._extra = extra if extra is not None and len(extra) else None
+        self.scene_actors = self.actors if self._extra is None else _concatenate(self.actors, self._extra)
 
     def step(self, dt: float, time_s: float) -> None:
         self.lights.update(time_s)
         self.fleet.light_states = self.lights.states
-        self.fleet.step(dt, self._obstacles, self.fleet_rows, self.ego_junction_lanes())
+        obstacles = self._obstacles
+        if self._extra is not None:
+            e = self._extra
+            obstacles = Obstacles(
+                np.concatenate([obstacles.position, e.position[:, :2]]),
+                np.concatenate([obstacles.yaw, e.yaw]),
+                np.concatenate([obstacles.extent, e.extent[:, :2]]),
+                np.concatenate([obstacles.velocity, e.velocity[:, :2]]),
+            )
+        self.fleet.step(dt, obstacles, self.fleet_rows, self.ego_junction_lanes)
         for i in self.fleet.dead_ends():
             self._respawn(int(i))
         self.walkers.step(dt)
@@ -190,3 +191,49 @@ class Traffic:
         a.position[self.walker_rows] = w.position
         a.yaw[self.walker_rows] = w.yaw
         a.velocity[self.walker_rows] = w.velocity
+        if self._extra is not None:
+            self.scene_actors = _concatenate(self.actors, self._extra)
+
+
+def _concatenate(first: ActorArrays, second: ActorArrays) -> ActorArrays:
+    return ActorArrays(
+        ids=np.concatenate([first.ids, second.ids]),
+        kinds=np.concatenate([first.kinds, second.kinds]),
+        position=np.concatenate([first.position, second.position]),
+        yaw=np.concatenate([first.yaw, second.yaw]),
+        extent=np.concatenate([first.extent, second.extent]),
+        velocity=np.concatenate([first.velocity, second.velocity]),
+        blueprints=first.blueprints + second.blueprints,
+    )
+
+
+class _JunctionAreas:
+    """Junction lane points grouped per junction, with each junction's bounding box."""
+
+    def __init__(self, graph: LaneGraph) -> None:
+        self.points: list[np.ndarray] = []
+        self.point_lanes: list[np.ndarray] = []
+        boxes = []
+        for junction in np.unique(graph.junction_id[graph.junction_id >= 0]):
+            lanes = np.flatnonzero(graph.junction_id == junction)
+            self.points.append(np.concatenate([graph.lane_points(int(lane))[:, :2] for lane in lanes]))
+            self.point_lanes.append(np.concatenate([np.full(graph.count[lane], lane) for lane in lanes]))
+            boxes.append(np.concatenate([self.points[-1].min(axis=0), self.points[-1].max(axis=0)]))
+        self.boxes = np.asarray(boxes).reshape(-1, 4)
+
+    def lanes_near(self, a: np.ndarray, b: np.ndarray, reach: float) -> frozenset[int]:
+        """Junction lanes with a point within ``reach`` of ``a`` or ``b``."""
+        if self.boxes.size == 0:
+            return frozenset()
+        low = np.minimum(a, b) - reach
+        high = np.maximum(a, b) + reach
+        boxes = self.boxes
+        inside = (boxes[:, 0] <= high[0]) & (boxes[:, 2] >= low[0]) & (boxes[:, 1] <= high[1]) & (boxes[:, 3] >= low[1])
+        candidates = inside.nonzero()[0]
+        lanes: set[int] = set()
+        for junction in candidates:
+            pts = self.points[junction]
+            d_a = (pts[:, 0] - a[0]) ** 2 + (pts[:, 1] - a[1]) ** 2
+            d_b = (pts[:, 0] - b[0]) ** 2 + (pts[:, 1] - b[1]) ** 2
+            lanes.update(self.point_lanes[junction][(d_a < reach * reach) | (d_b < reach * reach)].tolist())
+        return frozenset(lanes)

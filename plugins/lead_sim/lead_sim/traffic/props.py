@@ -12,7 +12,9 @@ PROP_BLUEPRINT = "static.prop.constructioncone"
 SHOULDER_OFFSET_M = 0.8
 
 
-def place_props(graph: LaneGraph, count: int, rng: np.random.Generator, keep_away: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def place_props(
+    graph: LaneGraph, count: int, rng: np.random.Generator, keep_away: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions (count, 3) and yaws (count,) of props, at least 15 m from ``keep_away``."""
     candidates = np.flatnonzero(~graph.is_junction)
     positions = np.zeros((count, 3))

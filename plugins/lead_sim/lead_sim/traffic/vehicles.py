@@ -5,14 +5,15 @@ a queue of lanes (random successors drawn ahead of time), with headings and a cu
 per sample. The buffer is rebuilt only when the vehicle has used it up or is respawned, so the
 per-tick update is array indexing over all vehicles at once:
 
-1. (every second tick) gather each vehicle's path samples ``LOOKAHEAD_M`` ahead and find the nearest obstacle whose box
-   (grown by the vehicle's half width) covers a sample: the IDM leader (any actor: the ego,
-   vehicles, walkers, props);
-2. (on the other ticks) add a virtual standing leader at the junction's stop line while the lane's light is red (or
-   yellow with room to stop), while a stop sign is not yet served, or while the junction has not
-   granted entry;
+1. every ``SENSE_EVERY_TICKS`` ticks, gather each vehicle's path samples ``LOOKAHEAD_M`` ahead and
+   find the nearest obstacle whose box (grown by the vehicle's half width) covers a sample: the
+   IDM leader (any actor: the ego, vehicles, walkers, props, scenario actors);
+2. as often (on another tick), hold a vehicle at its junction's stop line (a virtual standing
+   leader) while the lane's light is red (or yellow with room to stop), while a stop sign is not
+   yet served, or while the junction has not granted entry;
 3. grant junction entry to a vehicle near the stop line when no vehicle inside the junction (or
-   already granted) drives a crossing or merging lane, and the ego is not on one;
+   already granted) drives a crossing or merging lane, the ego is not on one, and there is room
+   behind the junction exit (no blocking the box);
 4. integrate IDM and move along the buffer.
 
 Python loops run only over the few vehicles that wait at a stop line, change lane or rebuild.
@@ -21,6 +22,7 @@ Python loops run only over the few vehicles that wait at a stop line, change lan
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import attrs
 import numpy as np
@@ -37,9 +39,13 @@ COARSE_STEP_M = 5
 COARSE_LOOKAHEAD_M = np.arange(0, 45, COARSE_STEP_M, dtype=np.int64)
 #: Rebuild the buffer when fewer than this many metres of it lie ahead.
 REBUILD_AHEAD_M = 64
-#: Leaders are searched on even ticks and junction rules applied on odd ticks (a 0.1 s reaction
-#: time); in between the leader gap is advanced with both speeds.
-SENSE_EVERY_TICKS = 2
+#: Leaders are searched, and junction rules applied (on another tick), every this many ticks (a
+#: 0.15 s reaction time); in between the leader gap is advanced with both speeds.
+SENSE_EVERY_TICKS = 3
+#: Room (metres) a vehicle needs behind the junction exit before it enters the junction, unless
+#: its leader moves faster than MOVING_LEADER_SPEED (m/s).
+EXIT_ROOM_M = 7.0
+MOVING_LEADER_SPEED = 2.0
 #: Obstacles farther than this (metres) are not considered as leaders.
 DETECTION_RADIUS_M = 45.0
 #: The curve speed limit looks this far (metres) ahead.
@@ -91,6 +97,7 @@ class LaneFollowers:
         lanes: np.ndarray,
         s: np.ndarray,
         desired_speed: np.ndarray,
+        limit_fraction: np.ndarray,
         extent: np.ndarray,
         lateral_offset: np.ndarray,
         rng: np.random.Generator,
@@ -103,7 +110,9 @@ class LaneFollowers:
         self.rng = rng
         self.idm = idm
         n = lanes.shape[0]
+        #: Each vehicle drives at ``limit_fraction`` of the lane's speed limit, at most ``desired_speed``.
         self.desired_speed = desired_speed.astype(np.float64)
+        self.limit_fraction = limit_fraction.astype(np.float64)
         self.extent = extent.astype(np.float64).reshape(n, 3)
         self.lateral_offset = lateral_offset.astype(np.float64)
         self.speed = np.zeros(n)
@@ -120,12 +129,17 @@ class LaneFollowers:
         self.entry_incoming = np.zeros(n, dtype=np.int64)
         self.entry_lane = np.zeros(n, dtype=np.int64)
         self.at_dead_end = np.zeros(n, dtype=bool)
+        #: Odometer at which a vehicle next changes lane or needs a new path buffer.
+        self.next_event = np.zeros(n)
+        self.stranded: list[int] = []
         # Path buffers.
         self.buffer_xy = np.zeros((n, BUFFER_M, 2))
         #: The same buffer as complex numbers x + iy (a view: writes to buffer_xy show here).
         self.buffer_c = self.buffer_xy.view(np.complex128)[..., 0]
         self.buffer_z = np.zeros((n, BUFFER_M))
         self.buffer_yaw = np.zeros((n, BUFFER_M))
+        #: Speed allowed at each sample: the lane's limit (times limit_fraction) and the curvature,
+        #: whichever is lower over the next CURVE_WINDOW_M metres.
         self.buffer_curve_speed = np.zeros((n, BUFFER_M))
         self.buffer_start = np.zeros(n)
         self.buffer_valid = np.zeros(n, dtype=np.int64)
@@ -138,7 +152,6 @@ class LaneFollowers:
         self._gap = np.full(n, NO_GAP)
         self._lead_speed = np.zeros(n)
         self._held = np.zeros(n, dtype=bool)
-        self._radius_cache: tuple[np.ndarray, np.ndarray] | None = None
         for i in range(n):
             self._reset_vehicle(i, int(lanes[i]), float(s[i]))
         self._update_pose()
@@ -188,6 +201,7 @@ class LaneFollowers:
         self.buffer_yaw[i] = yaws
         turn = np.abs(np.angle(np.exp(1j * np.diff(yaws, append=yaws[-1]))))
         curve_speed = np.sqrt(self.idm.comfortable_lateral_accel / np.maximum(turn, 1e-4))
+        curve_speed = np.minimum(curve_speed, g.speed_limit[queue[slot]] * self.limit_fraction[i])
         padded = np.concatenate([curve_speed, np.full(CURVE_WINDOW_M, curve_speed[-1])])
         self.buffer_curve_speed[i] = np.lib.stride_tricks.sliding_window_view(padded, CURVE_WINDOW_M)[:BUFFER_M].min(axis=1)
         self.buffer_start[i] = start
@@ -201,6 +215,7 @@ class LaneFollowers:
         self.current_lane_end[i] = ends[0]
         self.in_junction[i] = bool(g.is_junction[queue[0]])
         self.at_dead_end[i] = len(queue) == 1 and bool(g.dead_end[queue[0]])
+        self._refresh_next_event(i)
         self.entry_odometer[i] = NO_ENTRY
         for k in range(1, len(queue)):
             if g.is_junction[queue[k]] and not g.is_junction[queue[k - 1]]:
@@ -209,8 +224,17 @@ class LaneFollowers:
                 self.entry_lane[i] = queue[k]
                 break
 
-    def _advance_lanes(self) -> None:
-        for i in np.flatnonzero(self.odometer >= self.current_lane_end):
+    def _refresh_next_event(self, i: int) -> None:
+        rebuild_at = np.inf
+        if self.buffer_valid[i] == BUFFER_M:
+            rebuild_at = self.buffer_start[i] + BUFFER_M - REBUILD_AHEAD_M
+        self.next_event[i] = min(self.current_lane_end[i], rebuild_at)
+
+    def _handle_events(self) -> None:
+        """Lane changes along the queue, buffer rebuilds and dead ends, for the vehicles due."""
+        self.stranded = []
+        for i in (self.odometer >= self.next_event).nonzero()[0]:
+            i = int(i)
             queue, ends = self.queue[i], self.lane_end[i]
             while len(queue) > 1 and self.odometer[i] >= ends[0]:
                 queue.pop(0)
@@ -218,7 +242,13 @@ class LaneFollowers:
                 self.stop_served[i] = False
                 if not self.graph.is_junction[queue[0]]:
                     self.granted[i] = False
-            self._summarise_queue(int(i))
+            used = self.odometer[i] - self.buffer_start[i]
+            if self.buffer_valid[i] == BUFFER_M and used > BUFFER_M - REBUILD_AHEAD_M:
+                self._rebuild(i)
+            else:
+                self._summarise_queue(i)
+            if self.at_dead_end[i] and self.odometer[i] >= self.current_lane_end[i] - 1e-6:
+                self.stranded.append(i)
 
     # -------------------------------------------------------------- leaders
     def _leaders(self, index: np.ndarray, obstacles: Obstacles, own_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,14 +268,16 @@ class LaneFollowers:
         grow = self.extent[pi, 1] + self.idm.lateral_margin_m
         # Coarse pass: path samples every COARSE_STEP_M against the obstacles' enclosing circles.
         coarse = np.minimum(index[pi, None] + COARSE_LOOKAHEAD_M, self.buffer_valid[pi, None] - 1)
-        reach = 0.5 * COARSE_STEP_M + self._radius(obstacles)[pj] + grow
+        reach = 0.5 * COARSE_STEP_M + np.hypot(obstacles.extent[pj, 0], obstacles.extent[pj, 1]) + grow
         near_path = (np.abs(self.buffer_c[pi[:, None], coarse] - others[pj, None]) < reach[:, None]).any(axis=1)
         if not near_path.any():
             return gap, lead_speed
         pi, pj, grow = pi[near_path], pj[near_path], grow[near_path, None]
         samples = np.minimum(index[pi, None] + LOOKAHEAD_M, self.buffer_valid[pi, None] - 1)
         local = (self.buffer_c[pi[:, None], samples] - others[pj, None]) * np.exp(-1j * obstacles.yaw[pj])[:, None]
-        hit = (np.abs(local.real) < obstacles.extent[pj, 0:1] + grow) & (np.abs(local.imag) < obstacles.extent[pj, 1:2] + grow)
+        hit = (np.abs(local.real) < obstacles.extent[pj, 0:1] + grow) & (
+            np.abs(local.imag) < obstacles.extent[pj, 1:2] + grow
+        )
         first = np.argmax(hit, axis=1)
         found = hit[np.arange(pi.size), first]
         if not found.any():
@@ -261,14 +293,8 @@ class LaneFollowers:
         lead_speed[rows] = np.maximum(pair_speed[chosen], 0.0)
         return gap, lead_speed
 
-    def _radius(self, obstacles: Obstacles) -> np.ndarray:
-        """Enclosing-circle radius of every obstacle (cached while the obstacle extents stay put)."""
-        if self._radius_cache is None or self._radius_cache[0] is not obstacles.extent or self._radius_cache[1].shape[0] != obstacles.extent.shape[0]:
-            self._radius_cache = (obstacles.extent, np.hypot(obstacles.extent[:, 0], obstacles.extent[:, 1]))
-        return self._radius_cache[1]
-
     # ------------------------------------------------------------ junctions
-    def _held_at_line(self, ego_lanes: frozenset[int]) -> np.ndarray:
+    def _held_at_line(self, ego_lanes: Callable[[], frozenset[int]]) -> np.ndarray:
         """Which vehicles must stay behind their stop line (lights, stop signs, junction entry)."""
         distance = self.entry_odometer - self.odometer - self.extent[:, 0]
         approaching = ~self.granted & (distance < DETECTION_RADIUS_M) & (distance > -0.5)
@@ -282,9 +308,12 @@ class LaneFollowers:
         self.stop_served |= approaching & has_stop & (self.speed < 0.1) & (distance < 4.0)
         unserved_stop = has_stop & ~self.stop_served
         decision_distance = np.maximum(8.0, stopping_distance + 4.0)
-        candidates = np.flatnonzero(approaching & ~red & ~unserved_stop & (distance < decision_distance))
+        # Do not block the box: enter only with room behind the junction exit, or behind a moving leader.
+        beyond_exit = distance + self.graph.length[self.entry_lane] + EXIT_ROOM_M
+        exit_clear = (self._gap >= beyond_exit) | (self._lead_speed > MOVING_LEADER_SPEED)
+        candidates = (approaching & ~red & ~unserved_stop & exit_clear & (distance < decision_distance)).nonzero()[0]
         if candidates.size:
-            self._grant(candidates, ego_lanes)
+            self._grant(candidates, ego_lanes())
         return approaching & ~self.granted
 
     def _grant(self, candidates: np.ndarray, ego_lanes: frozenset[int]) -> None:
@@ -299,8 +328,12 @@ class LaneFollowers:
             occupied.add(lane)
 
     # ------------------------------------------------------------------ step
-    def step(self, dt: float, obstacles: Obstacles, own_rows: np.ndarray, ego_lanes: frozenset[int]) -> None:
-        """Advance all vehicles one tick. ``own_rows[i]`` is vehicle ``i``'s row in ``obstacles``."""
+    def step(
+        self, dt: float, obstacles: Obstacles, own_rows: np.ndarray, ego_lanes: Callable[[], frozenset[int]]
+    ) -> None:
+        """Advance all vehicles one tick. ``own_rows[i]`` is vehicle ``i``'s row in ``obstacles``;
+        ``ego_lanes()`` gives the junction lanes held for the ego (asked only when a vehicle may
+        enter a junction)."""
         p = self.idm
         v = self.speed
         index = (self.odometer - self.buffer_start).astype(np.int64)
@@ -313,7 +346,7 @@ class LaneFollowers:
         self._tick += 1
         gap, lead_speed = self._gap, self._lead_speed
         distance = self.entry_odometer - self.odometer - self.extent[:, 0]
-        line_gap = np.where(self._held & ~self.granted, distance + p.min_gap_m - p.stop_line_gap_m, NO_GAP)
+        line_gap = np.where(self._held, distance + p.min_gap_m - p.stop_line_gap_m, NO_GAP)
         use_line = line_gap < gap
         gap = np.where(use_line, line_gap, gap)
         lead_speed = np.where(use_line, 0.0, lead_speed)
@@ -323,34 +356,35 @@ class LaneFollowers:
         desired_gap = p.min_gap_m + np.maximum(
             0.0, v * p.time_headway_s + v * (v - lead_speed) / (2.0 * math.sqrt(p.max_accel * p.comfortable_decel))
         )
-        accel = p.max_accel * (1.0 - (v / target) ** p.delta - (desired_gap / np.maximum(gap, 0.05)) ** 2)
-        new_speed = np.maximum(v + np.clip(accel, -p.max_decel, p.max_accel) * dt, 0.0)
+        free_road = (v / target) ** p.delta if p.delta != 4.0 else np.square(np.square(v / target))
+        accel = p.max_accel * (1.0 - free_road - np.square(desired_gap / np.maximum(gap, 0.05)))
+        # IDM never exceeds max_accel; braking is limited to max_decel.
+        new_speed = np.maximum(v + np.maximum(accel, -p.max_decel) * dt, 0.0)
         self.odometer += 0.5 * (v + new_speed) * dt
         self.speed = new_speed
-        self._advance_lanes()
-        used = self.odometer - self.buffer_start
-        for i in np.flatnonzero((used > self.buffer_valid - REBUILD_AHEAD_M) & (self.buffer_valid == BUFFER_M)):
-            self._rebuild(int(i))
+        self._handle_events()
         self._update_pose()
 
-    def dead_ends(self) -> np.ndarray:
+    def dead_ends(self) -> list[int]:
         """Vehicles standing at the end of a lane without successors (to be respawned)."""
-        return np.flatnonzero(self.at_dead_end & (self.odometer >= self.current_lane_end - 1e-6))
+        return self.stranded
 
     def place(self, i: int, lane: int, s: float) -> None:
         """Put vehicle ``i`` at ``(lane, s)`` at rest with a fresh random path."""
         self.speed[i] = 0.0
+        self._gap[i], self._lead_speed[i], self._held[i] = NO_GAP, 0.0, False
         self._reset_vehicle(i, lane, s)
         self.respawned += 1
         self._update_pose()
 
     def _update_pose(self) -> None:
-        u = np.clip(self.odometer - self.buffer_start, 0.0, self.buffer_valid - 1.0001)
+        u = np.minimum(np.maximum(self.odometer - self.buffer_start, 0.0), self.buffer_valid - 1.0001)
         k = u.astype(np.int64)
-        frac = u - k
         rows = self._rows
-        xy0, xy1 = self.buffer_xy[rows, k], self.buffer_xy[rows, k + 1]
-        self.position[:, :2] = xy0 + (xy1 - xy0) * frac[:, None]
+        xy0 = self.buffer_c[rows, k]
+        xy = xy0 + (self.buffer_c[rows, k + 1] - xy0) * (u - k)
+        self.position[:, 0] = xy.real
+        self.position[:, 1] = xy.imag
         self.position[:, 2] = self.buffer_z[rows, k] + self.extent[:, 2]
         self.yaw = self.buffer_yaw[rows, k]
         self.velocity[:, 0] = self.speed * np.cos(self.yaw)

@@ -113,24 +113,28 @@ class Walkers:
     def step(self, dt: float) -> None:
         if not len(self):
             return
-        walking = ~self.crossing
-        self.s += np.where(walking, self.direction * self.speed * dt, 0.0)
+        self.s += np.where(self.crossing, 0.0, self.direction * self.speed * dt)
         length = self.sidewalks.length[self.line]
-        low, high = self.s < 0.0, self.s > length
-        self.s = np.where(low, -self.s, np.where(high, 2.0 * length - self.s, self.s))
-        self.direction = np.where(low, 1.0, np.where(high, -1.0, self.direction))
+        # Walkers turn round at the ends of their sidewalk.
+        beyond = ((self.s < 0.0) | (self.s > length)).nonzero()[0]
+        if beyond.size:
+            low = self.s[beyond] < 0.0
+            self.s[beyond] = np.where(low, -self.s[beyond], 2.0 * length[beyond] - self.s[beyond])
+            self.direction[beyond] = np.where(low, 1.0, -1.0)
 
-        self.cross_walked += np.where(self.crossing, self.speed * dt, 0.0)
-        for i in np.flatnonzero(self.crossing & (self.cross_walked >= self._cross_length())):
-            self._finish_crossing(int(i))
+        crossing = self.crossing.nonzero()[0]
+        if crossing.size:
+            self.cross_walked[crossing] += self.speed[crossing] * dt
+            for i in crossing[self.cross_walked[crossing] >= self._cross_length(crossing)]:
+                self._finish_crossing(int(i))
         self._tick += 1
         if self.crosswalks.shape[0] and self._tick % CROSSWALK_CHECK_TICKS == 0:
             self._maybe_start_crossing()
         self._update_pose()
 
-    def _cross_length(self) -> np.ndarray:
-        legs = np.linalg.norm(np.diff(self.cross_path, axis=1), axis=2)
-        return legs.sum(axis=1)
+    def _cross_length(self, rows: np.ndarray) -> np.ndarray:
+        legs = np.diff(self.cross_path[rows], axis=1)
+        return np.hypot(legs[..., 0], legs[..., 1]).sum(axis=1)
 
     def _maybe_start_crossing(self) -> None:
         ends = self.crosswalks.reshape(-1, 2)
@@ -159,7 +163,7 @@ class Walkers:
         self.position[:, :2] = points[:, :2]
         self.position[:, 2] = points[:, 2] + WALKER_EXTENT[2]
         self.yaw = np.where(self.direction > 0, yaw, np.mod(yaw + 2.0 * np.pi, 2.0 * np.pi) - np.pi)
-        for i in np.flatnonzero(self.crossing):
+        for i in self.crossing.nonzero()[0]:
             path = self.cross_path[i]
             first = float(np.linalg.norm(path[1] - path[0]))
             leg, walked = (0, self.cross_walked[i]) if self.cross_walked[i] < first else (1, self.cross_walked[i] - first)

@@ -180,3 +180,11 @@ def write_synthetic_dataset(root: Path | str, *, routes: int = 2, frames_per_rou
                     members, attributes = _frame(route_rng, route_id, frame, curvature, perturbation, image_size)
                     route.add(frame, members, attributes)
     return root
+
+
+#: Overrides of the ``tiny`` preset for seconds-long CPU runs on synthetic data (tests, smoke runs):
+#: a 32x96 camera image and a 16 m x 16 m LiDAR raster.
+FAST_OVERRIDES: dict[str, Any] = {
+    "image_height": 32, "image_width": 96, "min_x": -8.0, "max_x": 8.0, "min_y": -8.0, "max_y": 8.0,
+    "num_radar_points": 64,
+}

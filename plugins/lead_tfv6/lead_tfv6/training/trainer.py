@@ -31,7 +31,8 @@ class StepResult:
 
 
 def build_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, amsgrad=True)
+    """AdamW with amsgrad; the fused kernel (CPU and CUDA) is several times faster than the loop."""
+    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, amsgrad=True, fused=True)
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int) -> torch.optim.lr_scheduler.LRScheduler:
@@ -69,7 +70,12 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         with self._autocast():
             outputs = self.network(batch)
-            loss, parts = self.model.compute_loss(outputs, batch)
+            if all(bool(torch.isfinite(value).all()) for value in outputs.values()):
+                loss, parts = self.model.compute_loss(outputs, batch)
+            else:
+                # The losses need finite predictions (the Hungarian matching rejects NaN costs); a
+                # NaN through every output keeps the backward pass, and DDP's all-reduce, intact.
+                loss, parts = sum(value.float().sum() for value in outputs.values()) * math.nan, {}
         # Always run backward (DDP needs every rank in the gradient all-reduce); a NaN loss gives
         # NaN gradients everywhere and the step is dropped below.
         self.scaler.scale(loss).backward()

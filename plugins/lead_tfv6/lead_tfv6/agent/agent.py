@@ -1,0 +1,93 @@
+"""The closed-loop TFv6 sensor agent ``tfv6``.
+
+Every tick (20 Hz): localise from GNSS and compass, turn the live sensor data into the training
+sample layout (``sensor_inputs``), make the model inputs with the training pipeline's functions
+(``model_inputs``), run the model or seed ensemble (``inference``) and follow the predicted route
+and target speed with the expert's controllers (``control``). The latest prediction stays on
+``agent.last_prediction`` for video observers.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import torch
+
+from lead_framework.agent import Agent, PrivilegedView, VehicleControl
+from lead_framework.route import RoutePlan
+from lead_framework.sensors import SensorSpec
+from lead_framework.world import TICK_RATE_HZ
+from lead_tfv6.agent.checkpoints import load_models, resolve_checkpoint_files
+from lead_tfv6.agent.config import TFv6AgentConfig
+from lead_tfv6.agent.control import ControlDebug, TFv6Controller
+from lead_tfv6.agent.errors import AgentConfigError
+from lead_tfv6.agent.geometry import EgoPose
+from lead_tfv6.agent.inference import Plan, PlanPredictor
+from lead_tfv6.agent.localization import GnssProjection, PoseEstimator
+from lead_tfv6.agent.model_inputs import sample_inputs, to_batch
+from lead_tfv6.agent.rig import checkpoint_rig, lead_rig_inputs
+from lead_tfv6.agent.sensor_inputs import SensorLayout, SensorSample, SensorSampleBuilder
+from lead_tfv6.agent.targets import TargetPointTracker, TargetPoints
+
+
+@attrs.define
+class Prediction:
+    """What the agent saw and decided on its latest tick (ego frame, metres)."""
+
+    tick: int
+    pose: EgoPose
+    speed: float
+    targets: TargetPoints
+    plan: Plan
+    control: VehicleControl
+    debug: ControlDebug
+
+
+class TFv6Agent(Agent):
+    """``tfv6``: drives with trained TransFuser v6 model(s) from sensors only."""
+
+    def __init__(self, config: TFv6AgentConfig = TFv6AgentConfig()):
+        self.config = config
+        try:
+            self.device = torch.device(config.device)
+        except RuntimeError as error:
+            raise AgentConfigError(f"device: {config.device!r} is not a torch device ({error})") from error
+        self.checkpoint_files = resolve_checkpoint_files(config.checkpoint)
+        self._sensors = checkpoint_rig(self.checkpoint_files[0]) if config.sensors_from == "checkpoint" else lead_rig_inputs()
+        self.layout = SensorLayout.from_specs(self._sensors)
+        self.models = load_models(self.checkpoint_files, self.device)
+        self.model_config = self.models[0].config
+        self.predictor = PlanPredictor(
+            self.models, config.brake_threshold, config.predict_bev or config.stop_sign_slowdown, optimize=config.optimize
+        )
+        self.last_prediction: Prediction | None = None
+        self.last_inputs: dict[str, np.ndarray] | None = None
+
+    def sensors(self) -> list[SensorSpec]:
+        return list(self._sensors)
+
+    def setup(self, plan: RoutePlan, privileged: PrivilegedView | None = None) -> None:
+        super().setup(plan, None)  # a sensor agent never uses ground truth
+        self.localizer = PoseEstimator(GnssProjection.from_plan(plan), use_filter=self.config.gnss_filter)
+        self.tracker = TargetPointTracker(plan)
+        self.builder = SensorSampleBuilder(self.layout, keep_ground=False)
+        self.controller = TFv6Controller(self.model_config, self.config.creep, self.config.stop_sign_slowdown)
+        self.tick = 0
+        self.last_prediction, self.last_inputs = None, None
+
+    def observe(self, input_data: dict) -> tuple[EgoPose, float, SensorSample, TargetPoints]:
+        """Localise and build this tick's sample arrays (advances the LiDAR history and route tracking)."""
+        speed = self.builder.speed(input_data)
+        pose = self.localizer.update(self.builder.gnss(input_data), self.builder.compass(input_data), speed, 1.0 / TICK_RATE_HZ)
+        sample = self.builder.build(input_data, pose)
+        return pose, speed, sample, self.tracker.targets(pose)
+
+    def run_step(self, input_data: dict, timestamp: float) -> VehicleControl:
+        pose, speed, sample, targets = self.observe(input_data)
+        inputs = sample_inputs(sample.rgb, sample.lidar, sample.radar, speed, targets.command, targets.points, self.model_config)
+        plan = self.predictor(to_batch(inputs, self.model_config, self.device))
+        control, debug = self.controller.step(plan, speed, sample.lidar)
+        self.last_inputs = inputs
+        self.last_prediction = Prediction(self.tick, pose, speed, targets, plan, control, debug)
+        self.tick += 1
+        return control

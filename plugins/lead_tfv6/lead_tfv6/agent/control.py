@@ -1,0 +1,112 @@
+"""From a predicted plan to throttle, steer and brake.
+
+* Steering: the expert's lateral PID (k_p 3.12, k_i 0.64, k_d 1.38 on the heading error in units
+  of 90 degrees) towards one point of the predicted route. LEAD's look-ahead on the 1 m route that
+  starts 2.5 m ahead is route index ``int(clip(0.9755 v_kmh + 1.915, 24, 105) / 10 - 2)``.
+* Speed: the expert's longitudinal controller on the predicted target speed, which brakes fully
+  when the target is below 0.01 m/s or the ego is more than 1.1 times faster than the target.
+* Optional heuristics (off by default), LEAD-style but with our own constants:
+  ``creep``: after ``CREEP_AFTER_TICKS`` ticks standing still, drive at ``CREEP_SPEED_MS`` for
+  ``CREEP_TICKS`` ticks unless LiDAR points block the space ahead;
+  ``stop_sign_slowdown``: cap the target speed at ``STOP_SIGN_SPEED_MS`` while the predicted BEV
+  shows stop-sign cells in the corridor ahead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+
+from lead_expert_pdm.controllers import LateralParameters, LateralPid, LongitudinalController
+from lead_framework.agent import VehicleControl
+from lead_tfv6.agent.inference import Plan
+from lead_tfv6.config import TFv6Config
+
+#: Route indices skipped by the look-ahead: the route starts 2.5 m ahead at 1 m spacing.
+LOOKAHEAD_INDEX_OFFSET = 2.0
+STOPPED_SPEED_MS = 0.1
+CREEP_AFTER_TICKS = 1100
+CREEP_TICKS = 20
+CREEP_SPEED_MS = 1.5
+#: Box ahead of the ego (ego frame, metres) that must be free of LiDAR points to creep.
+CREEP_CLEAR_X, CREEP_CLEAR_HALF_WIDTH, CREEP_CLEAR_Z = (2.5, 8.5), 1.5, (0.2, 2.5)
+#: BEV class of stop signs (docs/data-format.md) and where the heuristic looks for them.
+STOP_SIGN_CLASS = 3
+STOP_SIGN_X, STOP_SIGN_HALF_WIDTH, STOP_SIGN_SPEED_MS = (0.0, 10.0), 4.0, 2.0
+
+
+def lookahead_index(speed: float, num_route_points: int, params: LateralParameters = LateralParameters()) -> int:
+    """Index of the predicted route point the lateral PID aims at."""
+    index = int(params.lookahead_m(speed) - LOOKAHEAD_INDEX_OFFSET)
+    return min(max(index, 0), num_route_points - 1)
+
+
+def heading_error(point: np.ndarray) -> float:
+    """Angle (radians, positive = to the right) from the ego's heading to an ego-frame point."""
+    return math.atan2(float(point[1]), float(point[0]))
+
+
+def path_blocked(lidar: np.ndarray) -> bool:
+    """Whether LiDAR points (ego frame) lie in the box ahead that creeping would drive into."""
+    x, y, z = lidar[:, 0], lidar[:, 1], lidar[:, 2]
+    inside = (x >= CREEP_CLEAR_X[0]) & (x <= CREEP_CLEAR_X[1]) & (np.abs(y) <= CREEP_CLEAR_HALF_WIDTH)
+    return bool(np.any(inside & (z > CREEP_CLEAR_Z[0]) & (z <= CREEP_CLEAR_Z[1])))
+
+
+def stop_sign_ahead(bev: np.ndarray, config: TFv6Config) -> bool:
+    """Whether the predicted BEV classes (rows y, cols x) show a stop sign in the corridor ahead."""
+    ys = config.min_y + (np.arange(config.lidar_height) + 0.5) / config.pixels_per_meter
+    xs = config.min_x + (np.arange(config.lidar_width) + 0.5) / config.pixels_per_meter
+    rows = np.abs(ys) <= STOP_SIGN_HALF_WIDTH
+    cols = (xs >= STOP_SIGN_X[0]) & (xs <= STOP_SIGN_X[1])
+    return bool(np.any(bev[np.ix_(rows, cols)] == STOP_SIGN_CLASS))
+
+
+@attrs.define
+class ControlDebug:
+    """Why the controller did what it did (for videos and logs)."""
+
+    aim_index: int
+    aim_point: np.ndarray
+    target_speed: float  # after the heuristics
+    creeping: bool = False
+    stop_sign: bool = False
+
+
+class TFv6Controller:
+    """Stateful: the lateral PID's error window and the heuristics' counters."""
+
+    def __init__(self, config: TFv6Config, creep: bool = False, stop_sign_slowdown: bool = False):
+        self.config = config
+        self.creep, self.stop_sign_slowdown = creep, stop_sign_slowdown
+        self.lateral = LateralPid(LateralParameters())
+        self.longitudinal = LongitudinalController()
+        self.stopped_ticks = 0
+        self.creep_ticks_left = 0
+
+    def step(self, plan: Plan, speed: float, lidar: np.ndarray | None = None) -> tuple[VehicleControl, ControlDebug]:
+        index = lookahead_index(speed, len(plan.route), self.lateral.params)
+        aim = plan.route[index]
+        steer = self.lateral.step(heading_error(aim))
+        target = plan.target_speed
+        debug = ControlDebug(aim_index=index, aim_point=np.asarray(aim, dtype=np.float64), target_speed=target)
+        if self.stop_sign_slowdown and plan.bev is not None and stop_sign_ahead(plan.bev, self.config):
+            debug.stop_sign, target = True, min(target, STOP_SIGN_SPEED_MS)
+        if self.creep:
+            target, debug.creeping = self._creep(target, speed, lidar)
+        debug.target_speed = target
+        throttle, brake = self.longitudinal.step(target, speed)
+        return VehicleControl(throttle=throttle, steer=steer, brake=brake), debug
+
+    def _creep(self, target: float, speed: float, lidar: np.ndarray | None) -> tuple[float, bool]:
+        self.stopped_ticks = self.stopped_ticks + 1 if speed < STOPPED_SPEED_MS else 0
+        if self.creep_ticks_left == 0 and self.stopped_ticks > CREEP_AFTER_TICKS:
+            self.creep_ticks_left, self.stopped_ticks = CREEP_TICKS, 0
+        if self.creep_ticks_left == 0:
+            return target, False
+        self.creep_ticks_left -= 1
+        if lidar is not None and path_blocked(lidar):
+            return target, False
+        return max(target, CREEP_SPEED_MS), True

@@ -1,0 +1,110 @@
+"""From plans to controls: look-ahead, lateral PID, brake rule, heuristics and the GNSS filter (hand-checked)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lead_tfv6.agent.control import (CREEP_AFTER_TICKS, CREEP_TICKS, STOP_SIGN_CLASS, STOP_SIGN_SPEED_MS, TFv6Controller,
+                                     lookahead_index)
+from lead_tfv6.agent.inference import Plan
+from lead_tfv6.agent.localization import GnssKalmanFilter, yaw_from_compass
+from lead_tfv6.presets import preset_config
+
+CONFIG = preset_config("tiny")
+
+
+def _plan(route, target_speed=8.0, brake=False, bev=None) -> Plan:
+    route = np.asarray(route, dtype=np.float64)
+    return Plan(route=route, waypoints=route[:8], target_speed=target_speed, brake=brake,
+                speed_probabilities=np.full(8, 1 / 8), bev=bev)
+
+
+def _straight(lateral=0.0):
+    return [[2.5 + i, lateral] for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("speed", "index"),
+    [(0.0, 0),  # clip(1.915, 24, 105) / 10 - 2 = 0.4
+     (10.0, 1),  # (0.9755 * 36 + 1.915) / 10 - 2 = 1.70
+     (20.0, 5),  # (0.9755 * 72 + 1.915) / 10 - 2 = 5.21
+     (40.0, 8)],  # clipped at 105: 8.5
+)
+def test_lookahead_index_by_hand(speed, index):
+    assert lookahead_index(speed, 10) == index
+
+
+def test_lateral_pid_by_hand():
+    controller = TFv6Controller(CONFIG)
+    route = _straight()
+    route[0] = [10.0, 1.0]  # aim point at standstill: 5.71 deg to the right
+    control, debug = controller.step(_plan(route), speed=0.0)
+    first = math.degrees(math.atan2(1.0, 10.0)) / 90.0
+    assert debug.aim_index == 0
+    assert control.steer == pytest.approx((3.12 + 0.64) * first)  # P + I (mean of one error), no D yet
+    route[0] = [10.0, -2.0]
+    control, _ = controller.step(_plan(route), speed=0.0)
+    second = math.degrees(math.atan2(-2.0, 10.0)) / 90.0
+    assert control.steer == pytest.approx(3.12 * second + 0.64 * (first + second) / 2 + 1.38 * (second - first))
+
+
+def test_brake_rule():
+    controller = TFv6Controller(CONFIG)
+    stop, _ = controller.step(_plan(_straight(), target_speed=0.0), speed=3.0)
+    assert (stop.throttle, stop.brake) == (0.0, 1.0)
+    tiny, _ = controller.step(_plan(_straight(), target_speed=0.009), speed=0.0)
+    assert tiny.brake == 1.0
+    too_fast, _ = controller.step(_plan(_straight(), target_speed=10.0), speed=11.01)
+    assert (too_fast.throttle, too_fast.brake) == (0.0, 1.0)
+    close, _ = controller.step(_plan(_straight(), target_speed=10.0), speed=10.9)
+    assert close.brake == 0.0
+    accelerate, _ = controller.step(_plan(_straight(), target_speed=10.0), speed=5.0)
+    assert accelerate.brake == 0.0 and accelerate.throttle > close.throttle
+
+
+def test_creeping_after_a_long_stop_unless_blocked():
+    lidar_free = np.array([[30.0, 0.0, 1.0, 0.5]], np.float32)
+    lidar_blocked = np.array([[5.0, 0.3, 1.0, 0.5]], np.float32)
+    for lidar, creeps in ((lidar_free, True), (lidar_blocked, False)):
+        controller = TFv6Controller(CONFIG, creep=True)
+        for _ in range(CREEP_AFTER_TICKS):
+            control, debug = controller.step(_plan(_straight(), target_speed=0.0), speed=0.0, lidar=lidar)
+            assert control.brake == 1.0 and not debug.creeping
+        control, debug = controller.step(_plan(_straight(), target_speed=0.0), speed=0.0, lidar=lidar)
+        assert debug.creeping == creeps and (control.throttle > 0.0) == creeps
+    controls = [controller.step(_plan(_straight(), 0.0), speed=0.0, lidar=lidar_free)[1].creeping for _ in range(CREEP_TICKS)]
+    assert sum(controls) == CREEP_TICKS - 1  # the creep window started one tick earlier
+    assert not TFv6Controller(CONFIG).step(_plan(_straight(), 0.0), speed=0.0)[1].creeping
+
+
+def test_stop_sign_slowdown_caps_the_target_speed():
+    bev = np.zeros((CONFIG.lidar_height, CONFIG.lidar_width), np.uint8)
+    row = int((0.0 - CONFIG.min_y) * CONFIG.pixels_per_meter)
+    col = int((6.0 - CONFIG.min_x) * CONFIG.pixels_per_meter)
+    bev[row, col] = STOP_SIGN_CLASS  # a stop sign 6 m ahead
+    _, slowed = TFv6Controller(CONFIG, stop_sign_slowdown=True).step(_plan(_straight(), 8.0, bev=bev), speed=5.0)
+    assert slowed.stop_sign and slowed.target_speed == STOP_SIGN_SPEED_MS
+    _, ignored = TFv6Controller(CONFIG).step(_plan(_straight(), 8.0, bev=bev), speed=5.0)
+    assert not ignored.stop_sign and ignored.target_speed == 8.0
+    far = np.zeros_like(bev)
+    far[row, int((30.0 - CONFIG.min_x) * CONFIG.pixels_per_meter)] = STOP_SIGN_CLASS
+    assert not TFv6Controller(CONFIG, stop_sign_slowdown=True).step(_plan(_straight(), 8.0, bev=far), speed=5.0)[1].stop_sign
+
+
+def test_compass_and_gnss_filter():
+    assert yaw_from_compass(math.pi / 2) == pytest.approx(0.0)  # facing east = CARLA +x
+    assert yaw_from_compass(math.pi) == pytest.approx(math.pi / 2)  # facing south = CARLA +y
+    rng = np.random.default_rng(0)
+    kalman, dt, speed = GnssKalmanFilter(), 0.05, 8.0
+    raw_errors, filtered_errors = [], []
+    for tick in range(200):
+        truth = np.array([speed * dt * tick, 0.0])
+        measured = truth + rng.normal(0.0, 0.5, 2)
+        filtered = kalman.update(measured, 0.0, speed, dt)
+        if tick > 20:
+            raw_errors.append(np.linalg.norm(measured - truth))
+            filtered_errors.append(np.linalg.norm(filtered - truth))
+    assert np.mean(filtered_errors) < 0.5 * np.mean(raw_errors)

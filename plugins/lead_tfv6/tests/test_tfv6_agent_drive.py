@@ -1,0 +1,51 @@
+"""The tfv6 agent drives a route of the embedded world end to end (untrained weights: it only has to run)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lead_framework.plugins import get_registry
+from lead_framework.world import EvaluationProtocol, Observer
+from lead_tfv6.agent import TFv6AgentConfig
+from lead_tfv6.agent.testing import save_untrained_checkpoint
+
+pytest.importorskip("lead_sim", reason="the embedded world is the lead-sim plugin")
+from lead_sim.routes import generate_routes  # noqa: E402
+from lead_sim.world import LeadSimConfig, LeadSimWorld  # noqa: E402
+
+TICKS = 25
+
+
+class PoseCheck(Observer):
+    """Compares the agent's GNSS + compass pose with the world's true ego pose of the same tick.
+
+    Observers run after the world stepped, so the pose the agent estimated from this tick's sensors
+    is the true pose the previous call saw.
+    """
+
+    def __init__(self, agent):
+        self.agent, self.errors, self.controls, self.previous = agent, [], [], None
+
+    def on_tick(self, info):
+        ego, estimate = info.privileged.ego, self.agent.last_prediction.pose
+        if self.previous is not None:
+            x, y, yaw = self.previous
+            self.errors.append((math.hypot(x - estimate.x, y - estimate.y), abs(math.remainder(yaw - estimate.yaw, math.tau))))
+        self.previous = (ego.x, ego.y, ego.yaw)
+        self.controls.append(info.control)
+
+
+def test_agent_drives_a_generated_route_without_crashing(tmp_path):
+    agent = get_registry().create("agents", "tfv6", TFv6AgentConfig(checkpoint=str(save_untrained_checkpoint(tmp_path)), optimize=False))
+    world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=3, walkers=1))
+    route = generate_routes("grid_small", 1, (80.0, 120.0), seed=1)[0]
+    check = PoseCheck(agent)
+    record = world.run_route(route, agent, seed=0, protocol=EvaluationProtocol(max_ticks=TICKS), observers=[check])
+    assert "error" not in record.extra, record.extra.get("error")
+    assert record.extra["ticks"] == len(check.controls) and 0 < len(check.controls) <= TICKS
+    assert agent.last_prediction.tick == len(check.controls) - 1
+    assert max(error for error, _ in check.errors) < 0.3  # metres, GNSS inverted through the plan's projection
+    assert max(yaw for _, yaw in check.errors) < 1e-6
+    assert any(control.throttle > 0 for control in check.controls)
