@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from lead_framework.config import ExperimentError, load_experiment
 from lead_framework.plugins import PluginLoadError, get_plugins
@@ -198,6 +199,27 @@ def cmd_routes_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class PluginCommand(Protocol):
+    """A ``leadfw`` subcommand registered by a plugin through ``lead_register_commands``."""
+
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _add_plugin_commands(sub: argparse._SubParsersAction) -> None:
+    for component in get_plugins().registry.by_kind("commands").values():
+        if component.name in sub.choices:
+            _err(f"warning: plugin {component.plugin!r} registers command {component.name!r}, which leadfw already has; ignored")
+            continue
+        handler = component.create()
+        parser = sub.add_parser(component.name, help=f"{handler.help} [{component.distribution}]")
+        handler.add_arguments(parser)
+        parser.set_defaults(plugin_handler=handler)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lead_framework.scaffold import TEMPLATES
 
@@ -248,11 +270,18 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="plugin name, e.g. my_benchmark (distribution lead-my-benchmark)")
     new.add_argument("--kind", required=True, choices=sorted(TEMPLATES), help="the component kind it provides")
     new.add_argument("--directory", default=".", help="where to create the folder (default: here)")
+    _add_plugin_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except PluginLoadError as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAILED
+    if getattr(args, "plugin_handler", None) is not None:
+        return args.plugin_handler.run(args)
     sub_command = getattr(args, f"{args.command}_command", None)
     name = f"{args.command} {sub_command}" if sub_command else args.command
     try:

@@ -65,3 +65,8 @@ def lead_register_benchmarks(register):
 @hookspec
 def lead_register_stages(register):
     """Register experiment stage kinds (``factory(config) -> lead_framework.stages.Stage``)."""
+
+
+@hookspec
+def lead_register_commands(register):
+    """Register ``leadfw`` subcommands (``factory(config)`` returns a :class:`lead_framework.cli.PluginCommand`)."""

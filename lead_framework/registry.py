@@ -19,6 +19,7 @@ KINDS: tuple[str, ...] = (
     "agents",
     "benchmarks",
     "stages",
+    "commands",
 )
 
 

@@ -53,3 +53,8 @@ def lead_register_benchmarks(register):
 @hookimpl
 def lead_register_stages(register):
     register("meta_stage", Thing)
+
+
+@hookimpl
+def lead_register_commands(register):
+    register("meta_command", Thing)

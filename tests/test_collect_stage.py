@@ -22,16 +22,24 @@ from lead_framework.data import CorruptShardError, ShardDataset, load_index  # n
 from lead_framework.route_tasks import RouteSource  # noqa: E402
 from lead_framework.route_xml import write_routes  # noqa: E402
 from lead_framework.runner import run_experiment  # noqa: E402
-from lead_sim.routes import generate_routes  # noqa: E402
+from lead_sim.maps.towns import load_town  # noqa: E402
+from lead_sim.routes import generate_routes, plan_route  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORLD = {"name": "leadsim", "town": "grid_small", "vehicles": 4, "walkers": 2}
 
 
+def short_routes(count: int, seed: int) -> list:
+    """The ``count`` shortest of a batch of generated routes (a random drive may overshoot its target length)."""
+    town = load_town("grid_small")
+    batch = generate_routes(town, 12, (30.0, 45.0), seed=seed)
+    return sorted(batch, key=lambda route: plan_route(town, route.waypoint_array()).length_m)[:count]
+
+
 @pytest.fixture(scope="module")
 def routes_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("routes") / "routes.xml"
-    write_routes(path, generate_routes("grid_small", 3, (30.0, 45.0), seed=5))
+    write_routes(path, short_routes(3, seed=5))
     return path
 
 
@@ -112,15 +120,19 @@ def test_samples_match_the_documented_format(lead_rig_data):
     assert record["scores"]["score_route"] == 100.0
 
 
-def test_corrupted_shard_is_named(lead_rig_data, tmp_path):
+@pytest.mark.parametrize("damage", ["truncated", "overwritten header"])
+def test_corrupted_shard_is_named(lead_rig_data, tmp_path, damage):
     copy = tmp_path / "copy"
     shutil.copytree(lead_rig_data, copy)
     shard = sorted(copy.glob("shard-*.tar"))[0]
     data = bytearray(shard.read_bytes())
-    data[len(data) // 2 : len(data) // 2 + 4096] = b"\x00" * 4096  # same size, broken tar and image bytes
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[:512] = b"\xff" * 512  # the first member's tar header: same size, unreadable stream
     shard.write_bytes(bytes(data))
     with pytest.raises(CorruptShardError, match=shard.name):
-        for _ in ShardDataset(copy):
+        for _ in ShardDataset(copy, members=["meta.json"]):
             pass
 
 
@@ -164,8 +176,8 @@ def test_ray_executor_gives_the_same_data(tmp_path, routes_file):
 
 
 def test_a_crashing_route_is_recorded_failed_and_the_others_go_on(tmp_path, routes_file):
-    routes = [*generate_routes("grid_small", 1, (30.0, 45.0), seed=5)]
-    broken = generate_routes("grid_small", 1, (30.0, 45.0), seed=6)[0]
+    routes = short_routes(1, seed=5)
+    broken = short_routes(1, seed=6)[0]
     broken.town = "no_such_town"
     path = tmp_path / "mixed.xml"
     write_routes(path, [broken, *routes])

@@ -48,3 +48,20 @@ def lead_register_benchmarks(register):
              description="Longest6 v2 style: long routes with ~12 scenarios, unmodified Leaderboard 2.0")
     register("town13", Town13Benchmark, config=SimBenchmarkConfig,
              description="Town13 validation style: long routes dense with scenarios; DS and NDS")
+
+
+@hookimpl
+def lead_register_agents(register):
+    """Baseline agents of the embedded world."""
+    from lead_sim.agents import RouteFollower, RouteFollowerConfig
+
+    register("route_follower", RouteFollower, config=RouteFollowerConfig,
+             description="Baseline: pure-pursuit on the route, blind to other actors, optionally obeys lights and stops")
+
+
+@hookimpl
+def lead_register_commands(register):
+    """``leadfw render``."""
+    from lead_sim.render import RenderCommand
+
+    register("render", RenderCommand, description=RenderCommand.help)

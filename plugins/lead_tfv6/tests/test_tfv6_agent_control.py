@@ -19,7 +19,7 @@ CONFIG = preset_config("tiny")
 def _plan(route, target_speed=8.0, brake=False, bev=None) -> Plan:
     route = np.asarray(route, dtype=np.float64)
     return Plan(route=route, waypoints=route[:8], target_speed=target_speed, brake=brake,
-                speed_probabilities=np.full(8, 1 / 8), bev=bev)
+                speed_probabilities=np.full(8, 1 / 8), bev_source=None if bev is None else (lambda: bev))
 
 
 def _straight(lateral=0.0):

@@ -22,8 +22,8 @@ from lead_framework.agent import VehicleControl
 from lead_framework.route import ScenarioSpec
 from lead_framework.world import TICK_RATE_HZ, EvaluationProtocol
 from lead_sim.scene import EGO_INDEX, LightState, Scene
-from lead_sim.scenarios.actors import FIRST_SCENARIO_ACTOR_ID, MODELS, Obstacles, ScenarioActor
-from lead_sim.scenarios.geometry import RouteGeometry
+from lead_sim.scenarios.actors import FIRST_SCENARIO_ACTOR_ID, MODELS, Mover, Obstacles, ScenarioActor
+from lead_sim.scenarios.geometry import Path, RouteGeometry
 from lead_sim.scenarios.params import Param, parse_params
 
 #: The scenario starts when the ego's route progress is this close (metres) to the trigger.
@@ -139,6 +139,13 @@ class Scenario:
         actor = ScenarioActor(next(self.ctx.ids), kind, model, np.array(extent, dtype=np.float64), pos, float(yaw))
         self._actors.append(actor)
         return actor
+
+    def new_mover(self, model: str, path: Path, s: float, speed: float, target_speed: float) -> Mover:
+        """An actor of ``model`` moving along ``path`` from arc length ``s``."""
+        kind, extent = MODELS[model]
+        actor = ScenarioActor(next(self.ctx.ids), kind, model, np.array(extent, dtype=np.float64), np.zeros(3), 0.0)
+        self._actors.append(actor)
+        return Mover(actor, path, s=s, speed=speed, target_speed=target_speed)
 
     @property
     def running_time(self) -> float:

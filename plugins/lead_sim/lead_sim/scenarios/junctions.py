@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from lead_sim.scene import LightState, Scene
-from lead_sim.scenarios.actors import BICYCLE_MODEL, CAR_MODEL, MODELS, Mover, Obstacles, ScenarioActor
+from lead_sim.scenarios.actors import BICYCLE_MODEL, CAR_MODEL, Obstacles, ScenarioActor
 from lead_sim.scenarios.base import EgoView, Scenario
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.scenarios.flows import Flow
@@ -61,9 +61,6 @@ class JunctionScenario(Scenario):
 
     def plan_junction(self, junction: JunctionPass) -> None:
         """Type-specific checks and precomputation at the junction."""
-
-    def light_overrides(self, scene: Scene) -> dict[int, LightState]:
-        return {}
 
     def ego_light(self, scene: Scene) -> int | None:
         return self.geometry.light_for(self.junction, scene.traffic_lights)
@@ -155,12 +152,9 @@ class OppositeVehicle(JunctionScenario):
         self.conflict_index = junction.entry + int(k_ego)
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
-        kind, extent = MODELS[CAR_MODEL]
-        actor = ScenarioActor(next(self.ctx.ids), kind, CAR_MODEL, np.array(extent), np.zeros(3), 0.0)
-        self.mover = Mover(actor, self.path, s=0.0, speed=0.0, target_speed=0.0)
+        self.mover = self.new_mover(CAR_MODEL, self.path, 0.0, 0.0, 0.0)
         self.mover.ignore_others = True
         self.launched = False
-        self._actors.append(actor)
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
         if not self.launched:
@@ -276,11 +270,8 @@ class BlockedIntersection(JunctionScenario):
         return self.geometry.index_after(self.block_index, 15.0)
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
-        kind, extent = MODELS[CAR_MODEL]
-        actor = ScenarioActor(next(self.ctx.ids), kind, CAR_MODEL, np.array(extent), np.zeros(3), 0.0)
         s = float(self.geometry.dense.distances[self.block_index])
-        self.mover = Mover(actor, self.geometry.path, s=s, speed=0.0, target_speed=0.0)
-        self._actors.append(actor)
+        self.mover = self.new_mover(CAR_MODEL, self.geometry.path, s, 0.0, 0.0)
         self.waited = 0.0
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from lead_framework.agent import VehicleControl
 from lead_sim.scene import Scene
-from lead_sim.scenarios.actors import CAR_MODEL, EMERGENCY_MODEL, MODELS, PARKED_MODEL, Mover, Obstacles, ScenarioActor
+from lead_sim.scenarios.actors import CAR_MODEL, EMERGENCY_MODEL, MODELS, PARKED_MODEL, Obstacles, ScenarioActor
 from lead_sim.scenarios.base import EgoView, Scenario, ScenarioEvent
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.scenarios.flows import Flow
@@ -22,13 +22,6 @@ from lead_sim.scenarios.params import Param
 def _no_junction(scenario: Scenario, start: int, end: int, what: str) -> None:
     if scenario.geometry.dense.is_junction[start : end + 1].any():
         raise ScenarioPlacementError(f"{scenario.where}: {what} overlaps a junction")
-
-
-def _moving_actor(scenario: Scenario, model: str, path: Path, s: float, speed: float, target: float) -> Mover:
-    kind, extent = MODELS[model]
-    actor = ScenarioActor(next(scenario.ctx.ids), kind, model, np.array(extent), np.zeros(3), 0.0)
-    scenario._actors.append(actor)
-    return Mover(actor, path, s=s, speed=speed, target_speed=target)
 
 
 class ControlLoss(Scenario):
@@ -77,7 +70,7 @@ class HardBreakRoute(Scenario):
     def spawn(self, scene: Scene, ego: EgoView) -> None:
         s = float(self.geometry.dense.distances[ego.index]) + self.LEAD_GAP_M
         speed = max(ego.speed, 6.0)
-        self.lead = _moving_actor(self, CAR_MODEL, self.geometry.path, s, speed, speed)
+        self.lead = self.new_mover(CAR_MODEL, self.geometry.path, s, speed, speed)
         self.lead.idm = attrs.evolve(self.lead.idm, max_decel=self.BRAKE_DECEL, comfortable_decel=self.BRAKE_DECEL)
         self.stopped_at: float | None = None
 
@@ -117,7 +110,7 @@ class CutIn(Scenario):
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
         path, s = self.start_path()
-        self.cutter = _moving_actor(self, CAR_MODEL, path, s, 0.0, 0.0)
+        self.cutter = self.new_mover(CAR_MODEL, path, s, 0.0, 0.0)
         self.launched = False
 
     def launch(self, ego: EgoView) -> None:
@@ -226,7 +219,7 @@ class HighwayCutIn(Scenario):
         ego_time = self.geometry.metres_between(ego.index, self.index) / max(ego.speed, 2.0)
         start = float(np.clip(s_here - self.SPEED * (ego_time - self.LEAD_S), 0.0, max(s_here - 10.0, 0.0)))
         self.merge_end = s_here + self.MERGE_LENGTH_M
-        self.cutter = _moving_actor(self, CAR_MODEL, path, start, self.SPEED, self.SPEED)
+        self.cutter = self.new_mover(CAR_MODEL, path, start, self.SPEED, self.SPEED)
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
         # It does not give way while merging, as the scenario intends.
@@ -259,7 +252,7 @@ class YieldToEmergencyVehicle(Scenario):
         back = np.array([np.append(position[:2] - d * forward_of(yaw), position[2]) for d in (distance, 0.0)])
         ahead = g.dense.positions[ego.index + 1 :]
         path = Path(np.vstack([back, ahead]))
-        self.ev = _moving_actor(self, EMERGENCY_MODEL, path, 0.0, 15.0, 15.0)
+        self.ev = self.new_mover(EMERGENCY_MODEL, path, 0.0, 15.0, 15.0)
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
         self.ev.target_speed = max(ego.speed + self.SPEED_MARGIN, 12.0)
@@ -308,7 +301,7 @@ class InvadingTurn(Scenario):
         invasion = (0.5 - self.params["offset"]) * width + MODELS[CAR_MODEL][1][1]
         self.cars = []
         for k in range(self.CARS):
-            mover = _moving_actor(self, CAR_MODEL, reverse, k * self.SPACING_M, self.SPEED, self.SPEED)
+            mover = self.new_mover(CAR_MODEL, reverse, k * self.SPACING_M, self.SPEED, self.SPEED)
             mover.lateral_offset = invasion  # right of the reversed path = left of the route
             mover.place()
             self.cars.append(mover)

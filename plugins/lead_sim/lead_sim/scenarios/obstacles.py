@@ -22,7 +22,6 @@ from lead_sim.scenarios.actors import (
     MODELS,
     PARKED_MODEL,
     POLICE_MODEL,
-    Mover,
     Obstacles,
     ScenarioActor,
 )
@@ -205,12 +204,7 @@ class HazardAtSideLane(ObstacleInLane):
         stop = start + self.params["bicycle_drive_distance"]
         edge = g.path.shifted(lateral)
         ride = Path(edge.points[(edge.cum >= start - 1.0) & (edge.cum <= stop + 4.0)])
-        self.bikes = []
-        for gap in (0.0, 3.5):
-            kind, extent = MODELS[BICYCLE_MODEL]
-            actor = ScenarioActor(next(self.ctx.ids), kind, BICYCLE_MODEL, np.array(extent), np.zeros(3), 0.0)
-            self.bikes.append(Mover(actor, ride, s=gap + 1.0, speed=speed, target_speed=speed))
-            self._actors.append(actor)
+        self.bikes = [self.new_mover(BICYCLE_MODEL, ride, gap + 1.0, speed, speed) for gap in (0.0, 3.5)]
         self.ride_start = start - 1.0
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
