@@ -1,4 +1,4 @@
-"""Step time of the TFv6 sensor agent (tiny preset, untrained weights) on one CPU thread.
+"""Step time of the TFv6 sensor agent (tiny preset, untrained weights) on one CPU thread (torch and OpenCV).
 
 Input: LEAD's full input rig (3 cameras 384x384, 2 roof LiDARs, 4 radars, GNSS, IMU, speed)
 rendered by the embedded world (``lead_sim``) while a scripted agent drives a generated route;
@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -30,6 +31,19 @@ from lead_tfv6.agent import TFv6Agent, TFv6AgentConfig
 from lead_tfv6.training.checkpoint import FINAL_MODEL_FILE, model_payload, save_atomic
 
 WARMUP_STEPS = 10
+
+
+class TimedPredictor:
+    """Delegates to the agent's predictor and keeps the CPU milliseconds of each call."""
+
+    def __init__(self, predictor):
+        self.predictor, self.times = predictor, []
+
+    def __call__(self, batch):
+        start = time.process_time()
+        plan = self.predictor(batch)
+        self.times.append((time.process_time() - start) * 1000.0)
+        return plan
 
 
 class Recorder(Agent):
@@ -66,6 +80,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the top functions by cumulative time")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         model = lead_tfv6.create_model("tiny", phase="posttrain")
@@ -77,6 +92,7 @@ def main() -> None:
     for tick, input_data in enumerate(ticks[:WARMUP_STEPS]):
         agent.run_step(input_data, tick * 0.05)
     profiler = cProfile.Profile() if args.profile else None
+    timed = agent.predictor = TimedPredictor(agent.predictor)
     cpu_times, wall_times = [], []
     for tick, input_data in enumerate(ticks[WARMUP_STEPS:], start=WARMUP_STEPS):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -89,6 +105,8 @@ def main() -> None:
         wall_times.append((time.perf_counter() - start) * 1000.0)
     print(f"tfv6 tiny agent step: {np.median(cpu_times):.1f} ms median, {np.percentile(cpu_times, 90):.1f} ms p90 (1 thread)")
     print(f"wall clock: {np.median(wall_times):.1f} ms median, {np.percentile(wall_times, 90):.1f} ms p90")
+    rest = np.array(cpu_times) - np.array(timed.times[-len(cpu_times):])
+    print(f"of which model(s): {np.median(timed.times):.1f} ms median; sensor conversion, inputs and control: {np.median(rest):.1f} ms median")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 

@@ -84,7 +84,7 @@ def test_validate_cli_prints_all_problems_exit_2_no_traceback(toy_path, tmp_path
         ("name: x\nstages:\n  - count: {name: a}\n  - count: {name: a}\n", "duplicate stage name 'a'"),
         ("- just a list\n", "must be a mapping"),
         ("stages: []\n", "$.name: is required"),
-        ("name: x\nstages:\n  - cont: {}\n", "unknown stage kind 'cont'; did you mean 'count'?"),
+        ("name: x\nstages:\n  - cont: {}\n", "unknown stage kind 'cont'; did you mean 'count'"),
         ("name: x\nseed: abc\nstages:\n  - count: {}\n", "$.seed: expected int"),
         ("name: x\nworld: nowhere\nstages:\n  - count: {}\n", "$.world: unknown world 'nowhere'"),
     ],

@@ -44,6 +44,8 @@ from lead_framework.world import TICK_RATE_HZ
 DT = 1.0 / TICK_RATE_HZ
 RED, YELLOW = 0, 1
 STANDING_SPEED = 0.1
+#: Ticks to stand at a stop sign before it counts as served (a route may start at rest inside one).
+STOP_STANDING_TICKS = 3
 #: Lights and stop signs farther along the route than this (metres) are not considered.
 SIGNAL_HORIZON_M = 60.0
 #: The ego box is widened by this margin (metres per side) in forecasts.
@@ -132,6 +134,7 @@ class PdmExpert(Agent):
         self.stops = stop_zones(self.route, scene.stop_signs)
         self._live_lights = {int(light.id): light for light in getattr(privileged, "traffic_lights", scene.traffic_lights)}
         self.served_stops: set[tuple[int, int]] = set()
+        self.stop_standing_ticks = 0
         self.stopped_ticks = 0
         self.creep_left = 0
         self.decision = Decision()
@@ -254,8 +257,11 @@ class PdmExpert(Agent):
             gap = passage.stop_s - front
             if passage.key in self.served_stops or gap > SIGNAL_HORIZON_M:
                 continue
-            if gap < -1.0 or (speed < STANDING_SPEED and gap < 4.0):
-                self.served_stops.add(passage.key)  # stopped at it, or passed (e.g. started inside it)
+            standing = speed < STANDING_SPEED and gap < 4.0
+            self.stop_standing_ticks = self.stop_standing_ticks + 1 if standing else 0
+            if gap < -1.0 or self.stop_standing_ticks >= STOP_STANDING_TICKS:
+                self.served_stops.add(passage.key)  # stood at it (not just started there), or passed it
+                self.stop_standing_ticks = 0
                 continue
             hazards.append((HazardType.STOP_SIGN, max(gap, 0.0), 0.0))
         return hazards

@@ -61,7 +61,9 @@ def lead_register_agents(register):
 
 @hookimpl
 def lead_register_commands(register):
-    """``leadfw render``."""
+    """``leadfw render`` and ``leadfw routes``."""
     from lead_sim.render import RenderCommand
+    from lead_sim.routes_command import RoutesCommand
 
     register("render", RenderCommand, description=RenderCommand.help)
+    register("routes", RoutesCommand, description=RoutesCommand.help)

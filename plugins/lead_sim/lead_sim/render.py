@@ -8,6 +8,7 @@ of the middle tick. The agent's own sensors are untouched: the rig is added alon
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ class RenderCommand:
         from lead_sim.world import LeadSimConfig, LeadSimWorld
 
         if args.seconds <= 0 or args.every < 1:
-            print("error: --seconds must be > 0 and --every >= 1")
+            print("error: --seconds must be > 0 and --every >= 1", file=sys.stderr)
             return 2
         registry = get_registry()
         name = args.agent or ("pdm_expert" if "pdm_expert" in registry.names("agents") else "route_follower")
@@ -109,7 +110,7 @@ class RenderCommand:
         record = world.run_route(route, WithExtraSensors(agent, rig), seed=args.seed, protocol=protocol, observers=[recorder])
         video = recorder.close()
         if video is None:
-            print(f"error: the episode ended before the first frame ({record.status}); try another --seed")
+            print(f"error: the episode ended before the first frame ({record.status}); try another --seed", file=sys.stderr)
             return 1
         png = out / "sensors.png"
         cv2.imwrite(str(png), recorder.frames[len(recorder.frames) // 2])

@@ -171,6 +171,11 @@ def _default_scenario_setups() -> list[ScenarioSetup]:
     return [setup_route_scenarios]
 
 
+def _ego_fields(ego: EgoState) -> dict[str, float]:
+    """The ego state as observers log it (world frame, SI units, yaw in radians)."""
+    return {key: round(float(getattr(ego, key)), 5) for key in ("x", "y", "z", "yaw", "speed", "accel", "yaw_rate")}
+
+
 def _control_is_finite(control: VehicleControl) -> bool:
     return all(math.isfinite(v) for v in (control.throttle, control.steer, control.brake))
 
@@ -249,7 +254,7 @@ class LeadSimWorld:
                 input_data=input_data,
                 control=control,
                 privileged=view,
-                extra={"route_completion": criteria.completion.percent, "weather": weather},
+                extra={"route_completion": criteria.completion.percent, "weather": weather, "ego": _ego_fields(episode.ego)},
             )
             for observer in observers:
                 observer.on_tick(info)

@@ -4,7 +4,6 @@ command, and one short end-to-end evaluation."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from lead_framework.plugins import get_registry
 from lead_framework.route_xml import read_routes, write_routes
 from lead_framework.scoring.bench2drive import SCENARIO_TYPES
 from lead_framework.scoring.record import Infraction, RouteRecord
-from lead_framework.testing import make_distribution, run_leadfw
+from lead_framework.testing import run_leadfw
 from lead_sim.benchmarks import (
     Bench2DriveBenchmark,
     BenchmarkConfigError,
@@ -196,44 +195,16 @@ def test_routes_generate_command_writes_a_valid_file(tmp_path, capsys):
     assert "unknown town 'nowhere'" in capsys.readouterr().err
 
 
-FOLLOWER_PLUGIN = textwrap.dedent('''
-    import math
-    import numpy as np
-    from lead_framework import hookimpl
-    from lead_framework.agent import Agent, VehicleControl
-
-    class Follower(Agent):
-        """Follows the dense route at 6 m/s and sees nothing."""
-        privileged = True
-
-        def __init__(self, config):
-            self.index = 0
-
-        def run_step(self, input_data, timestamp):
-            ego, route = self.world_view.ego, self.world_view.dense_route
-            window = route.positions[self.index:self.index + 30, :2]
-            self.index += int(np.argmin(np.linalg.norm(window - [ego.x, ego.y], axis=1)))
-            target = route.positions[min(self.index + 5, len(route) - 1), :2]
-            angle = math.atan2(target[1] - ego.y, target[0] - ego.x) - ego.yaw
-            steer = 1.5 * math.atan2(math.sin(angle), math.cos(angle))
-            return VehicleControl(throttle=0.6 if ego.speed < 6.0 else 0.0, steer=steer)
-
-    @hookimpl
-    def lead_register_agents(register):
-        register("follower", Follower, description="route follower for tests")
-''')
-
-
 def test_short_evaluation_writes_results_and_table(tmp_path):
-    site = make_distribution(tmp_path / "site", "lead-follower", "lead_follower", FOLLOWER_PLUGIN)
     experiment = tmp_path / "exp.yaml"
     experiment.write_text(
         f"name: b2d_smoke\nseed: 0\noutput: {tmp_path / 'run'}\n"
         "world: {name: leadsim, town: grid_small, vehicles: 4, walkers: 0}\n"
-        "stages:\n  - evaluate: {agent: follower, benchmark: {name: bench2drive, subset: mini, count: 2}}\n",
+        "stages:\n  - evaluate:\n      agent: {name: route_follower, obey_signals: false}\n"
+        "      benchmark: {name: bench2drive, subset: mini, count: 2}\n",
         encoding="utf-8",
     )
-    result = run_leadfw("run", str(experiment), env_extra={"PYTHONPATH": str(site), "OMP_NUM_THREADS": "1"})
+    result = run_leadfw("run", str(experiment), env_extra={"OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     stage = tmp_path / "run" / "evaluate"
     results = json.loads((stage / "results.json").read_text())

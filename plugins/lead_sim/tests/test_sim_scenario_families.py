@@ -1,8 +1,9 @@
 """Scenario families driven in the real embedded world by a scripted ego that ignores them.
 
 Each test takes a generated Bench2Drive-style route of one type on ``grid_small``, drives it with
-an ego that follows the route at a fixed speed (or stops where told), watches the scenario actors
-through an observer, and checks both their behaviour and the infraction the ego earns.
+the baseline ``route_follower`` (blind to actors and signals; it stops where told), watches the
+scenario actors through an observer, and checks both their behaviour and the infraction the ego
+earns.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from lead_framework.agent import Agent, VehicleControl
 from lead_framework.world import EvaluationProtocol, Observer
+from lead_sim.agents import RouteFollower, RouteFollowerConfig
 from lead_sim.scene import ActorKind, LightState
 from lead_sim.scenarios.actors import FIRST_SCENARIO_ACTOR_ID
 from lead_sim.scenarios.generate import generate_scenario_routes
@@ -32,40 +33,16 @@ def routes():
     return {route.scenarios[0].type: route for route in generated}
 
 
-class RouteFollower(Agent):
-    """Follows the dense route at ``speed`` m/s with a pure-pursuit steer, blind to every actor;
-    stops for good once ``stop_after_m`` metres of the route are passed (when given)."""
-
-    privileged = True
-
-    def __init__(self, speed: float = 6.0, stop_after_m: float | None = None):
-        self.speed = speed
-        self.stop_after_m = stop_after_m
-        self.index = 0
-        self.controls: list[VehicleControl] = []
-
-    def run_step(self, input_data, timestamp):
-        view = self.world_view
-        ego, route = view.ego, view.dense_route
-        window = route.positions[self.index : self.index + 30, :2]
-        self.index += int(np.argmin(np.linalg.norm(window - [ego.x, ego.y], axis=1)))
-        target = route.positions[min(self.index + 5, len(route) - 1), :2]
-        angle = math.atan2(target[1] - ego.y, target[0] - ego.x) - ego.yaw
-        steer = 1.5 * math.atan2(math.sin(angle), math.cos(angle))
-        if self.stop_after_m is not None and route.distances[self.index] >= self.stop_after_m:
-            control = VehicleControl(brake=1.0)
-        else:
-            control = VehicleControl(throttle=0.6 if ego.speed < self.speed else 0.0, steer=steer,
-                                     brake=0.3 if ego.speed > self.speed + 1.0 else 0.0)
-        self.controls.append(control)
-        return control
+def follower(speed: float = 6.0, stop_after_m: float | None = None) -> RouteFollower:
+    """The baseline route follower, blind to every actor and (here) to signals too."""
+    return RouteFollower(RouteFollowerConfig(speed=speed, obey_signals=False, stop_after_m=stop_after_m))
 
 
 class ActorLog(Observer):
-    """Per tick: the scenario actors' rows (id, kind, x, y, yaw, speed), the ego pose and the lights."""
+    """Per tick: the scenario actors' rows (id, kind, x, y, yaw, speed), the ego pose, the lights
+    and the agent's control."""
 
-    def __init__(self, world_view_of):
-        self.world_view_of = world_view_of
+    def __init__(self):
         self.ticks: list[dict] = []
 
     def on_tick(self, info):
@@ -77,12 +54,13 @@ class ActorLog(Observer):
             "actors": {int(a.ids[r]): (int(a.kinds[r]), a.position[r, :2].copy(), float(a.yaw[r]), float(a.speed[r])) for r in rows},
             "lights": {light.id: light.state for light in scene.traffic_lights},
             "outside_lanes_active": info.privileged._episode.criteria.outside_lanes.active,
+            "control": info.control,
         })
 
 
 def drive(route, agent, protocol=PROTOCOL):
     world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
-    log = ActorLog(None)
+    log = ActorLog()
     record = world.run_route(route, agent, seed=0, protocol=protocol, observers=[log])
     return record, log
 
@@ -105,7 +83,7 @@ def trigger_tick(log):
 
 def test_obstacle_spawns_at_trigger_stays_in_lane_and_is_hit_by_a_blind_ego(routes):
     route = routes["Accident"]
-    record, log = drive(route, RouteFollower())
+    record, log = drive(route, follower())
     start = trigger_tick(log)
     assert start > 0, "the accident must not exist before the ego reaches the trigger"
     trigger = route.scenarios[0].trigger
@@ -120,7 +98,7 @@ def test_obstacle_spawns_at_trigger_stays_in_lane_and_is_hit_by_a_blind_ego(rout
 
 def test_two_ways_obstacle_has_an_oncoming_flow_with_gaps_and_lifts_the_lane_check(routes):
     route = routes["AccidentTwoWays"]
-    record, log = drive(route, RouteFollower())
+    record, log = drive(route, follower())
     start = trigger_tick(log)
     tick = log.ticks[start + 40]
     moving = [(xy, yaw) for kind, xy, yaw, speed in tick["actors"].values() if speed > 1.0]
@@ -137,7 +115,7 @@ def test_two_ways_obstacle_has_an_oncoming_flow_with_gaps_and_lifts_the_lane_che
 
 
 def test_pedestrian_crosses_from_behind_a_blocker_into_a_blind_ego(routes):
-    record, log = drive(routes["DynamicObjectCrossing"], RouteFollower())
+    record, log = drive(routes["DynamicObjectCrossing"], follower())
     start = trigger_tick(log)
     kinds = {kind for kind, *_ in log.ticks[start]["actors"].values()}
     assert kinds == {int(ActorKind.WALKER), int(ActorKind.OBSTACLE)}
@@ -148,7 +126,7 @@ def test_pedestrian_crosses_from_behind_a_blocker_into_a_blind_ego(routes):
 
 
 def test_left_turn_flow_crosses_the_junction_while_the_ego_light_is_held_green(routes):
-    record, log = drive(routes["SignalizedJunctionLeftTurn"], RouteFollower())
+    record, log = drive(routes["SignalizedJunctionLeftTurn"], follower())
     start = trigger_tick(log)
     tick = log.ticks[start + 20]
     assert sum(speed > 1.0 for *_, speed in tick["actors"].values()) >= 2
@@ -158,7 +136,7 @@ def test_left_turn_flow_crosses_the_junction_while_the_ego_light_is_held_green(r
 
 
 def test_emergency_vehicle_comes_from_behind_and_a_blind_ego_fails_to_yield(routes):
-    record, log = drive(routes["YieldToEmergencyVehicle"], RouteFollower())
+    record, log = drive(routes["YieldToEmergencyVehicle"], follower())
     start = trigger_tick(log)
     ev_id, (kind, *_ ) = next(iter(log.ticks[start]["actors"].items()))
     assert kind == int(ActorKind.EMERGENCY_VEHICLE)
@@ -170,7 +148,7 @@ def test_emergency_vehicle_comes_from_behind_and_a_blind_ego_fails_to_yield(rout
 
 
 def test_lead_vehicle_brakes_hard_and_a_blind_ego_runs_into_it(routes):
-    record, log = drive(routes["HardBreakRoute"], RouteFollower())
+    record, log = drive(routes["HardBreakRoute"], follower())
     start = trigger_tick(log)
     lead = next(iter(log.ticks[start]["actors"]))
     speeds = [t["actors"][lead][3] for t in log.ticks[start:] if lead in t["actors"]]
@@ -181,14 +159,13 @@ def test_lead_vehicle_brakes_hard_and_a_blind_ego_runs_into_it(routes):
 def test_scenario_times_out_when_the_ego_stops_after_the_trigger(routes):
     route = routes["Accident"]
     protocol = EvaluationProtocol(min_speed_penalty=False, blocked_timeout_s=60.0, scenario_timeout_s=3.0, max_ticks=200)
-    record, log = drive(route, RouteFollower(stop_after_m=14.0), protocol)
+    record, log = drive(route, follower(stop_after_m=14.0), protocol)
     assert keys(record).count("scenario_timeouts") == 1
     timed_out = next(i for i, t in enumerate(log.ticks) if i > trigger_tick(log) and not t["actors"])
     assert 2.9 <= log.ticks[timed_out]["time"] - log.ticks[trigger_tick(log)]["time"] <= 3.2, "actors leave at the timeout"
 
 
 def test_control_loss_perturbs_the_ego_controls_only_near_the_debris(routes):
-    agent = RouteFollower()
     world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
     applied = []
     original = world.scenario_setups[0]
@@ -199,15 +176,16 @@ def test_control_loss_perturbs_the_ego_controls_only_near_the_debris(routes):
         return runners
 
     world.scenario_setups = [recording_setup]
-    record = world.run_route(routes["ControlLoss"], agent, seed=0, protocol=PROTOCOL)
-    perturbed = [a.steer != c.steer for a, c in zip(applied, agent.controls)]
+    log = ActorLog()
+    record = world.run_route(routes["ControlLoss"], follower(), seed=0, protocol=PROTOCOL, observers=[log])
+    perturbed = [a.steer != t["control"].steer for a, t in zip(applied, log.ticks)]
     assert 5 < sum(perturbed) < len(perturbed) / 2
     assert "collisions_layout" not in keys(record), "flat debris is driven over"
 
 
 def test_parking_exit_starts_the_ego_between_parked_cars(routes):
     route = routes["ParkingExit"]
-    record, log = drive(route, RouteFollower(stop_after_m=0.0), EvaluationProtocol(max_ticks=40))
+    record, log = drive(route, follower(stop_after_m=0.0), EvaluationProtocol(max_ticks=40))
     start = np.array([route.waypoints[0].x, route.waypoints[0].y])
     assert np.linalg.norm(log.ticks[0]["ego"] - start) > 2.5, "the ego starts in the spot beside the lane"
     parked = [xy for kind, xy, _, speed in log.ticks[0]["actors"].values() if kind == int(ActorKind.VEHICLE) and speed == 0.0]
@@ -217,7 +195,7 @@ def test_parking_exit_starts_the_ego_between_parked_cars(routes):
 
 
 def test_red_light_is_held_as_the_ego_arrives_and_running_it_is_an_infraction(routes):
-    record, log = drive(routes["VanillaSignalizedTurnEncounterRedLight"], RouteFollower())
+    record, log = drive(routes["VanillaSignalizedTurnEncounterRedLight"], follower())
     start = trigger_tick(log) if any(t["actors"] for t in log.ticks) else 0
     red_at_trigger = {light for light, state in log.ticks[start]["lights"].items() if state == LightState.RED}
     ran = next(e.tick for e in record.infractions if e.key == "red_light")
@@ -227,7 +205,7 @@ def test_red_light_is_held_as_the_ego_arrives_and_running_it_is_an_infraction(ro
 
 def test_invading_turn_cars_come_into_the_ego_lane(routes):
     route = routes["InvadingTurn"]
-    record, log = drive(route, RouteFollower())
+    record, log = drive(route, follower())
     start = trigger_tick(log)
     cars = log.ticks[start]["actors"]
     assert len(cars) == 3
@@ -241,7 +219,7 @@ def test_invading_turn_cars_come_into_the_ego_lane(routes):
 def test_same_seed_same_episode_with_traffic(routes):
     def run():
         world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=6, walkers=2))
-        record = world.run_route(routes["AccidentTwoWays"], RouteFollower(), seed=5, protocol=PROTOCOL)
+        record = world.run_route(routes["AccidentTwoWays"], follower(), seed=5, protocol=PROTOCOL)
         return [(e.key, e.tick, e.message) for e in record.infractions], record.score_composed, record.extra["ticks"]
 
     assert run() == run()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -12,55 +11,10 @@ from lead_framework.plugins import get_registry
 from lead_framework.route import Location, RouteSpec
 from lead_framework.world import EvaluationProtocol, Observer
 from lead_sim.ego import EgoParameters, EgoState, KinematicBicycle
-from lead_sim.privileged import LeadSimPrivilegedView
+from lead_sim.agents import RouteFollower, RouteFollowerConfig
 from lead_sim.routes import generate_routes
-from lead_sim.scene import LightState, Scene
+from lead_sim.scene import Scene
 from lead_sim.world import LeadSimConfig, LeadSimWorld, WorldConfigError
-
-
-class RouteFollower(Agent):
-    """Pure-pursuit steering on the dense route, P speed control, stops for lights and stop signs."""
-
-    privileged = True
-
-    def __init__(self, speed: float = 6.0) -> None:
-        self.speed = speed
-
-    def setup(self, plan, privileged=None) -> None:
-        super().setup(plan, privileged)
-        self.view: LeadSimPrivilegedView = privileged
-        self.served_stops: set[int] = set()
-
-    def _target_speed(self) -> float:
-        view, route, here = self.view, self.view.dense_route, self.view.route_index
-        target = self.speed
-        for index, light in view.lights_on_route():
-            distance = route.distances[index] - route.distances[here] - 2.5
-            if -1.5 < distance < 30.0 and light.state != LightState.GREEN:
-                target = min(target, max(0.0, 0.6 * (distance - 1.0)))
-        for index, stop in view.stops_on_route():
-            distance = route.distances[index] - route.distances[here] - 2.5
-            if stop.id in self.served_stops or not -3.0 < distance < 30.0:
-                continue
-            target = min(target, max(0.0, 0.6 * (distance + 1.0)))
-            if abs(view.ego.speed) < 0.05 and distance < 3.0:
-                self.served_stops.add(stop.id)
-        return target
-
-    def run_step(self, input_data, timestamp) -> VehicleControl:
-        ego, route = self.view.ego, self.view.dense_route
-        ahead = min(self.view.route_index + 5 + int(ego.speed * 0.5), len(route) - 1)
-        dx, dy = route.positions[ahead, 0] - ego.x, route.positions[ahead, 1] - ego.y
-        alpha = math.atan2(dy, dx) - ego.yaw
-        wheel = math.atan(2.0 * 2.9 * math.sin(alpha) / max(math.hypot(dx, dy), 1.0))
-        steer = wheel / math.radians(70.0)
-        target = self._target_speed()
-        error = target - ego.speed
-        if target < 0.05 and ego.speed < 0.5:
-            return VehicleControl(steer=steer, brake=1.0)
-        if error >= 0:
-            return VehicleControl(throttle=min(1.0, 0.5 * error + 0.2), steer=steer)
-        return VehicleControl(steer=steer, brake=min(1.0, -0.4 * error))
 
 
 class Trace(Observer):
@@ -262,11 +216,7 @@ def test_stopping_at_red_lights_is_perfect_and_running_them_is_not():
     careful = world.run_route(route, RouteFollower(), observers=[Lights()])
     assert lights_seen and careful.status == "Perfect"
 
-    class RunsLights(RouteFollower):
-        def _target_speed(self) -> float:
-            return self.speed
-
-    reckless = world.run_route(route, RunsLights())
+    reckless = world.run_route(route, RouteFollower(RouteFollowerConfig(obey_signals=False)))
     keys = [event.key for event in reckless.infractions]
     assert "red_light" in keys and reckless.status == "Completed"
     assert reckless.score_penalty == pytest.approx(0.7 ** keys.count("red_light") * 0.8 ** keys.count("stop_infraction"))

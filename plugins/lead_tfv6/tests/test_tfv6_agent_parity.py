@@ -9,14 +9,12 @@ import pytest
 
 from lead_framework.data.codecs import decode_member, encode_member
 from lead_framework.route import RoadOption, RoutePlan
-from lead_framework.sensors import Pose, SensorSpec
 from lead_tfv6.agent.errors import RoutePlanError
-from lead_tfv6.agent.geometry import EgoPose, mount_matrix
+from lead_tfv6.agent.geometry import EgoPose
 from lead_tfv6.agent.localization import GnssProjection, PoseEstimator
-from lead_tfv6.agent.sensor_inputs import LidarAccumulator, SensorLayout, SensorSampleBuilder, radar_to_points
+from lead_tfv6.agent.sensor_inputs import LidarAccumulator, SensorLayout, SensorSampleBuilder
 from lead_tfv6.agent.targets import TargetPointTracker
 from lead_tfv6.agent.testing import save_untrained_checkpoint, synthetic_drive, to_gnss
-from lead_tfv6.data.labels import pad_radar
 from lead_tfv6.data.sample import SampleOptions, convert_sample
 
 INPUT_KEYS = ("rgb", "lidar", "radar", "speed", "command", "target_points")
@@ -36,7 +34,7 @@ def _recorded_sample(rgb, lidar, radar, speed, targets, config) -> dict:
     }
     members = {
         "lidar.npy": lidar,
-        "radar.npy": pad_radar(radar, config),
+        "radar.npy": radar,
         "meta.json": meta,
         "semantics.png": np.zeros((height, width), np.uint8),
         "depth.png": np.zeros((height // 4, width // 4), np.uint8),
@@ -91,15 +89,6 @@ def test_lidar_accumulation_compensates_ego_motion():
     np.testing.assert_array_equal(points[:, 2:], [[1.0, 0.5]] * 3)
 
 
-def test_radar_detections_become_vehicle_frame_points():
-    mount = mount_matrix(Pose(x=2.6, z=0.6, yaw=-45.0))
-    detections = np.array([[10.0, 0.0, 0.0, -2.0], [5.0, math.radians(45.0), 0.0, 1.0]], np.float32)
-    points = radar_to_points(detections, mount, sensor_id=2)
-    c = math.cos(math.radians(45.0))
-    np.testing.assert_allclose(points[0], [2.6 + 10 * c, -10 * c, 0.6, -2.0, 2.0], atol=1e-5)  # ahead-left
-    np.testing.assert_allclose(points[1], [2.6 + 5.0, 0.0, 0.6, 1.0, 2.0], atol=1e-5)  # straight ahead of the car
-
-
 def test_gnss_projection_inverts_the_embedded_world_gnss():
     pytest.importorskip("lead_sim")
     import carla
@@ -134,10 +123,11 @@ def test_target_points_advance_as_the_ego_passes_them():
     commands = [RoadOption.VOID, RoadOption.STRAIGHT, RoadOption.LEFT, RoadOption.LANEFOLLOW]
     tracker = TargetPointTracker(RoutePlan("r", points, points, commands))
     assert tracker.update(np.array([1.0, 0.0])) == (0, 1, 2)
-    assert tracker.update(np.array([40.0, 0.0])) == (0, 1, 2)  # 10 m short of the target: keep it
-    assert tracker.update(np.array([45.0, 0.0])) == (1, 2, 3)  # within 7.5 m: the next point becomes the target
-    targets = tracker.targets(EgoPose(45.0, 0.0, math.pi / 2))  # facing +y (south): east is to the left
-    np.testing.assert_allclose(targets.points, [[0.0, -5.0], [0.0, -55.0], [0.0, -105.0]], atol=1e-5)
-    assert targets.commands == (3, 1, 4) and targets.command == 1
-    assert tracker.update(np.array([150.0, 0.0])) == (2, 3, 3)  # the last point stays the target
+    assert tracker.update(np.array([48.5, 2.0])) == (0, 1, 2)  # 1.5 m before the target: keep it
+    assert tracker.update(np.array([49.5, -2.0])) == (1, 2, 3)  # within 1 m of it along the route: next target
+    targets = tracker.targets(EgoPose(49.5, 0.0, math.pi / 2))  # facing +y (south): east is to the left
+    np.testing.assert_allclose(targets.points, [[0.0, -0.5], [0.0, -50.5], [0.0, -100.5]], atol=1e-5)
+    assert targets.commands == (3, 1, 4) and targets.command == 1  # VOID is driven as LANEFOLLOW
+    assert tracker.update(np.array([152.0, 0.0])) == (2, 3, 3)  # the last point stays the target
+    assert tracker.update(np.array([10.0, 0.0])) == (1, 2, 3)  # progress searches at most one segment back
     assert TargetPointTracker(RoutePlan("r", points[:1], points[:1], commands[:1])).targets(EgoPose(0, 0, 0)).commands == (4, 4, 4)

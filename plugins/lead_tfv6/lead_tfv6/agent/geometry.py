@@ -12,7 +12,6 @@ import math
 import attrs
 import numpy as np
 
-from lead_framework.sensors import Pose
 
 
 @attrs.define(frozen=True)
@@ -47,21 +46,6 @@ def relative_transform(source: EgoPose, target: EgoPose) -> tuple[np.ndarray, np
     rotation = np.array([[cos, -sin], [sin, cos]])
     offset = target.to_ego(np.array([[source.x, source.y]]))[0]
     return rotation, offset
-
-
-def mount_matrix(pose: Pose) -> np.ndarray:
-    """4x4 sensor-to-vehicle transform of a mounting pose, as ``carla.Transform.get_matrix`` builds it."""
-    cr, sr = math.cos(math.radians(pose.roll)), math.sin(math.radians(pose.roll))
-    cp, sp = math.cos(math.radians(pose.pitch)), math.sin(math.radians(pose.pitch))
-    cy, sy = math.cos(math.radians(pose.yaw)), math.sin(math.radians(pose.yaw))
-    matrix = np.eye(4)
-    matrix[:3, :3] = [
-        [cp * cy, cy * sp * sr - sy * cr, -cy * sp * cr - sy * sr],
-        [cp * sy, sy * sp * sr + cy * cr, -sy * sp * cr + cy * sr],
-        [sp, -cp * sr, cp * cr],
-    ]
-    matrix[:3, 3] = (pose.x, pose.y, pose.z)
-    return matrix
 
 
 def wrap_angle(angle: float) -> float:

@@ -71,20 +71,21 @@ class PlanningPath(nn.Module):
         return (*planned, bev_grid) if self.with_bev else planned
 
 
-def example_inputs(config: TFv6Config) -> tuple[torch.Tensor, ...]:
+def example_inputs(config: TFv6Config, device: torch.device | str = "cpu") -> tuple[torch.Tensor, ...]:
     """A valid batch of one with empty sensors (for tracing)."""
     spec = batch_spec(config, labels=False)
     tensors = {key: torch.zeros((1, *shape[1:])) for key, (shape, _) in spec.items()}
     tensors["radar"] = torch.from_numpy(pad_radar(np.zeros((0, 5), np.float32), config))[None]
     tensors["command"][0, 3] = 1.0
-    return tuple(tensors[key] for key in INPUT_KEYS)
+    return tuple(tensors[key].to(device) for key in INPUT_KEYS)
 
 
-def optimize_for_cpu(path: PlanningPath, config: TFv6Config) -> torch.jit.ScriptModule:
+def optimize_for_inference(path: PlanningPath, config: TFv6Config) -> torch.jit.ScriptModule:
     """Trace and freeze a planning path for inference."""
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TorchScript deprecation notices and constant-tensor notes
-        traced = torch.jit.trace(path.eval(), example_inputs(config), check_trace=False)
+        device = next(path.parameters()).device
+        traced = torch.jit.trace(path.eval(), example_inputs(config, device), check_trace=False)
         return torch.jit.freeze(traced)
 
 
@@ -96,7 +97,7 @@ class PlanPredictor:
         self.brake_threshold, self.with_bev = brake_threshold, with_bev
         self.models = list(models)
         paths = [PlanningPath(model, with_bev).eval() for model in models]
-        self.paths = [optimize_for_cpu(path, self.config) for path in paths] if optimize else paths
+        self.paths = [optimize_for_inference(path, self.config) for path in paths] if optimize else paths
 
     def outputs(self, batch: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
         """Each model's planner outputs (and its BEV feature grid when the predictor has BEV) for the batch."""

@@ -2,8 +2,10 @@
 
 The data format (docs/data-format.md) stores per sample: the cameras stitched left to right, the
 LiDAR points of the last 10 ticks in the current ego frame, and the radar points in the ego frame
-as (x, y, z, v, sensor id). This module makes exactly those arrays from one tick's
-``input_data`` plus the ego pose, so recording and driving share one conversion.
+as (x, y, z, v, sensor id), 75 slots per radar. The recording code's own functions
+(``lead_framework.frame_labels``: ``stitch_rgb``, ``lidar_points``, ``radar_points``) turn one tick's
+readings into these arrays; this module adds the LiDAR history (``LidarAccumulator``) and takes the
+sensors in the recorder's order (cameras and radars by mounting yaw, LiDARs in rig order).
 
 Input layouts: cameras BGRA (H, W, 4) uint8; LiDAR (N, 4) x, y, z, intensity in the sensor frame;
 radar (N, 4) depth, azimuth, altitude (radians), velocity; gnss [lat, lon, alt];
@@ -17,56 +19,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-import cv2
 import numpy as np
 
-from lead_framework.sensors import SensorSpec
+from lead_framework.frame_labels import lidar_points, radar_points, stitch_rgb
+from lead_framework.sensors import Pose, SensorSpec
 from lead_tfv6.agent.errors import SensorInputError
-from lead_tfv6.agent.geometry import EgoPose, mount_matrix, relative_transform
+from lead_tfv6.agent.geometry import EgoPose, relative_transform
 from lead_tfv6.data.geometry import GROUND_HEIGHT_M
 
 #: LEAD accumulates the LiDAR sweeps of the last 10 ticks (0.5 s at 20 Hz).
 LIDAR_HISTORY_TICKS = 10
-
-
-def stitch_cameras(images: Sequence[np.ndarray]) -> np.ndarray:
-    """BGRA or BGR camera images (left to right) -> one RGB uint8 image, side by side."""
-    if not images:
-        raise SensorInputError("stitch_cameras: no camera images given")
-    heights = {image.shape[0] for image in images}
-    if len(heights) != 1 or any(image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8 for image in images):
-        shapes = [(image.shape, str(image.dtype)) for image in images]
-        raise SensorInputError(f"stitch_cameras: cameras must be uint8 (H, W, 3 or 4) of one height, got {shapes}")
-    stitched = np.concatenate(images, axis=1)
-    return cv2.cvtColor(stitched, cv2.COLOR_BGRA2RGB if stitched.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-
-
-def transform_points(points: np.ndarray, matrix: np.ndarray, min_z: float | None = None) -> np.ndarray:
-    """(N, >=3) points: x, y, z moved by a 4x4 rigid transform, other columns kept; float32.
-
-    With ``min_z`` only the points whose new z is above it are kept (decided before moving x, y).
-    """
-    points = np.asarray(points, dtype=np.float32)
-    if points.ndim != 2 or points.shape[1] < 3:
-        raise SensorInputError(f"points must have shape (N, >=3), got {points.shape}")
-    rotation, offset = matrix[:3, :3].astype(np.float32), matrix[:3, 3].astype(np.float32)
-    if min_z is not None:
-        points = points[points[:, :3] @ rotation[2] + offset[2] > min_z]
-    moved = points.copy()
-    moved[:, :3] = points[:, :3] @ rotation.T + offset
-    return moved
-
-
-def radar_to_points(detections: np.ndarray, mount: np.ndarray, sensor_id: int) -> np.ndarray:
-    """Radar rows (depth, azimuth, altitude, velocity) -> (N, 5) x, y, z, v, sensor id in the vehicle frame."""
-    detections = np.asarray(detections, dtype=np.float64).reshape(-1, 4)
-    depth, azimuth, altitude = detections[:, 0], detections[:, 1], detections[:, 2]
-    sensor_xyz = depth[:, None] * np.stack(
-        [np.cos(altitude) * np.cos(azimuth), np.cos(altitude) * np.sin(azimuth), np.sin(altitude)], axis=1
-    )
-    vehicle_xyz = sensor_xyz @ mount[:3, :3].T + mount[:3, 3]
-    ids = np.full((len(detections), 1), float(sensor_id))
-    return np.concatenate([vehicle_xyz, detections[:, 3:4], ids], axis=1).astype(np.float32)
 
 
 class LidarAccumulator:
@@ -108,11 +70,11 @@ class SensorLayout:
 
     cameras: tuple[str, ...]  # rgb cameras, left to right (by mounting yaw)
     lidars: tuple[str, ...]
-    radars: tuple[str, ...]  # the radar's index here is its sensor id in radar.npy
+    radars: tuple[str, ...]  # by mounting yaw; the index here is the sensor id in radar.npy
     gnss: str
     imu: str
     speedometer: str
-    mounts: Mapping[str, np.ndarray]
+    poses: Mapping[str, Pose]
 
     @classmethod
     def from_specs(cls, specs: Sequence[SensorSpec]) -> SensorLayout:
@@ -123,15 +85,17 @@ class SensorLayout:
             if not by_kind[kind]:
                 have = sorted(f"{spec.id} ({spec.kind})" for spec in specs)
                 raise SensorInputError(f"the TFv6 agent needs a {kind!r} sensor; the rig has {have}")
-        cameras = sorted(by_kind["rgb"], key=lambda spec: spec.pose.yaw)
+        def by_yaw(kind: str) -> tuple[str, ...]:
+            return tuple(spec.id for spec in sorted(by_kind[kind], key=lambda spec: spec.pose.yaw))
+
         return cls(
-            cameras=tuple(spec.id for spec in cameras),
+            cameras=by_yaw("rgb"),
             lidars=tuple(spec.id for spec in by_kind["lidar"]),
-            radars=tuple(spec.id for spec in by_kind["radar"]),
+            radars=by_yaw("radar"),
             gnss=by_kind["gnss"][0].id,
             imu=by_kind["imu"][0].id,
             speedometer=by_kind["speedometer"][0].id,
-            mounts={spec.id: mount_matrix(spec.pose) for spec in specs},
+            poses={spec.id: spec.pose for spec in specs},
         )
 
 
@@ -149,8 +113,8 @@ class SensorSample:
     """One tick's inputs in the data format's layout (what ``rgb.jpg``, ``lidar.npy``, ``radar.npy`` hold)."""
 
     rgb: np.ndarray  # (H, W x cameras, 3) uint8 RGB
-    lidar: np.ndarray  # (N, 4) float32 x, y, z, intensity in the ego frame, last 10 ticks
-    radar: np.ndarray  # (M, 5) float32 x, y, z, v, sensor id in the ego frame
+    lidar: np.ndarray  # (N, 4) float32 x, y, z, tag (0: a plain LiDAR has none) in the ego frame, last ticks
+    radar: np.ndarray  # (radars x 75, 5) float32 x, y, z, v, sensor id (-1 = padding) in the ego frame
 
 
 class SensorSampleBuilder:
@@ -181,18 +145,30 @@ class SensorSampleBuilder:
 
     def build(self, input_data: Mapping[str, tuple[int, Any]], pose: EgoPose) -> SensorSample:
         layout = self.layout
-        rgb = stitch_cameras([np.asarray(sensor_data(input_data, cid)) for cid in layout.cameras])
+        rgb = stitch_rgb([_camera(sensor_data(input_data, cid), cid) for cid in layout.cameras])
         sweeps = []
         for lidar_id in layout.lidars:
             points = np.asarray(sensor_data(input_data, lidar_id), dtype=np.float32)
             if points.ndim != 2 or points.shape[1] != 4:
                 raise SensorInputError(f"lidar {lidar_id!r} must give (N, 4) x, y, z, intensity, got {points.shape}")
-            ground_cut = None if self.accumulator.keep_ground else GROUND_HEIGHT_M
-            sweeps.append(transform_points(points, layout.mounts[lidar_id], min_z=ground_cut))
-        self.accumulator.add(np.concatenate(sweeps), pose)
-        radar = [radar_to_points(sensor_data(input_data, rid), layout.mounts[rid], index) for index, rid in enumerate(layout.radars)]
-        radar_points = np.concatenate(radar) if radar else np.zeros((0, 5), np.float32)
-        return SensorSample(rgb=rgb, lidar=self.accumulator.points(pose), radar=radar_points)
+            sweeps.append((layout.poses[lidar_id], points))
+        self.accumulator.add(lidar_points(sweeps), pose)
+        radar = radar_points([(layout.poses[rid], _radar(sensor_data(input_data, rid), rid)) for rid in layout.radars])
+        return SensorSample(rgb=rgb, lidar=self.accumulator.points(pose), radar=radar)
 
     def reset(self) -> None:
         self.accumulator.reset()
+
+
+def _camera(image: Any, sensor_id: str) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
+        raise SensorInputError(f"camera {sensor_id!r} must give a BGRA (H, W, 4) uint8 image, got {image.shape} {image.dtype}")
+    return image
+
+
+def _radar(detections: Any, sensor_id: str) -> np.ndarray:
+    detections = np.asarray(detections, dtype=np.float64)
+    if detections.ndim != 2 or detections.shape[1] != 4:
+        raise SensorInputError(f"radar {sensor_id!r} must give (N, 4) depth, azimuth, altitude, velocity, got {detections.shape}")
+    return detections

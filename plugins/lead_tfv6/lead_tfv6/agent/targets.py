@@ -1,9 +1,10 @@
-"""Previous, current and next target point of a sparse route plan, as the leaderboard's agents track them.
+"""Previous, current and next target point of a sparse route plan, by progress along the plan.
 
-The plan's points are consumed as the ego passes them (CARLA's route planner rule): among the
-points within ``max_distance_m`` of cumulative route length ahead, the farthest one that is closer
-than ``min_distance_m`` to the ego becomes the new start. The current target is the point after the
-start, the previous target the start itself, the next target the one after the current.
+The recorded data (``lead_framework.frame_recorder``) picks as the current target the first plan
+point more than 1 m ahead of the ego along the route, with the points before and after it as the
+previous and next targets. A sensor agent has no dense route, so progress is measured along the
+plan's own polyline: the ego is projected onto the nearest segment around the last one (progress
+never jumps to a far part of a route that passes the same place twice).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from lead_framework.route import RoadOption, RoutePlan
 from lead_tfv6.agent.errors import RoutePlanError
 from lead_tfv6.agent.geometry import EgoPose
 
-#: CARLA's route planner settings in LEAD's agent (metres).
-MIN_DISTANCE_M, MAX_DISTANCE_M = 7.5, 50.0
+#: A plan point becomes the previous target once the ego is less than this far before it (metres).
+PASSED_MARGIN_M = 1.0
+#: Segments searched around the last one when projecting the ego (behind, ahead).
+_SEARCH_BEHIND, _SEARCH_AHEAD = 1, 3
 
 
 def usable_command(command: int) -> int:
@@ -40,7 +43,7 @@ class TargetPoints:
 class TargetPointTracker:
     """Follows a :class:`RoutePlan` with the ego's world position."""
 
-    def __init__(self, plan: RoutePlan, min_distance_m: float = MIN_DISTANCE_M, max_distance_m: float = MAX_DISTANCE_M):
+    def __init__(self, plan: RoutePlan):
         points = np.asarray(plan.world_points, dtype=np.float64)
         if points.ndim != 2 or len(points) == 0 or len(plan.commands) != len(points):
             raise RoutePlanError(
@@ -49,25 +52,32 @@ class TargetPointTracker:
             )
         self.points = points[:, :2]
         self.commands = [usable_command(c) for c in plan.commands]
-        self.min_distance_m, self.max_distance_m = min_distance_m, max_distance_m
-        self.start = 0
+        self.lengths = np.linalg.norm(np.diff(self.points, axis=0), axis=1)
+        self.arc = np.concatenate([[0.0], np.cumsum(self.lengths)])
+        self.segment = 0
+
+    def progress(self, position_xy: np.ndarray) -> float:
+        """Arc length (metres) of the ego's projection onto the plan polyline."""
+        if len(self.points) == 1:
+            return 0.0
+        position_xy = np.asarray(position_xy, dtype=np.float64)[:2]
+        candidates = range(max(self.segment - _SEARCH_BEHIND, 0), min(self.segment + _SEARCH_AHEAD, len(self.lengths)))
+        best = (np.inf, self.segment, 0.0)
+        for index in candidates:
+            start, length = self.points[index], max(self.lengths[index], 1e-9)
+            along = float(np.clip(np.dot(position_xy - start, self.points[index + 1] - start) / length**2, 0.0, 1.0))
+            distance = float(np.linalg.norm(start + along * (self.points[index + 1] - start) - position_xy))
+            if distance < best[0]:
+                best = (distance, index, along)
+        _, self.segment, along = best
+        return float(self.arc[self.segment] + along * self.lengths[self.segment])
 
     def update(self, position_xy: np.ndarray) -> tuple[int, int, int]:
-        """Advance past reached points; returns the (previous, current, next) plan indices."""
-        position_xy = np.asarray(position_xy, dtype=np.float64)[:2]
+        """The (previous, current, next) plan indices at the ego's position."""
         last = len(self.points) - 1
-        advance, farthest, travelled = 0, -np.inf, 0.0
-        for index in range(self.start + 1, last + 1):
-            if travelled > self.max_distance_m:
-                break
-            travelled += float(np.linalg.norm(self.points[index] - self.points[index - 1]))
-            distance = float(np.linalg.norm(self.points[index] - position_xy))
-            if distance <= self.min_distance_m and distance > farthest:
-                farthest, advance = distance, index - self.start
-        # at least two points stay ahead of the start, as in CARLA's planner
-        self.start = min(self.start + advance, max(last - 1, 0))
-        current = min(self.start + 1, last)
-        return self.start, current, min(current + 1, last)
+        ahead = np.flatnonzero(self.arc > self.progress(position_xy) + PASSED_MARGIN_M)
+        current = int(ahead[0]) if ahead.size else last
+        return max(current - 1, 0), current, min(current + 1, last)
 
     def targets(self, pose: EgoPose) -> TargetPoints:
         indices = self.update(np.array([pose.x, pose.y]))

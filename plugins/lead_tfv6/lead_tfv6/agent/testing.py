@@ -19,7 +19,8 @@ import torch
 
 from lead_framework.route import RoadOption, RoutePlan
 from lead_framework.sensors import SensorSpec
-from lead_tfv6.agent.geometry import EgoPose, mount_matrix
+from lead_framework.frame_labels import carla_rotation
+from lead_tfv6.agent.geometry import EgoPose
 from lead_tfv6.agent.localization import EARTH_RADIUS_M
 from lead_tfv6.agent.rig import RIG_KEY, rig_to_payload
 from lead_tfv6.training.checkpoint import FINAL_MODEL_FILE, model_payload, save_atomic
@@ -72,8 +73,7 @@ def _lidar_sweep(spec: SensorSpec, pose: EgoPose, obstacle_xy: np.ndarray, rng: 
     box = np.stack([obstacle_xy[0] + rng.uniform(-2, 2, half), obstacle_xy[1] + rng.uniform(-1, 1, half), rng.uniform(0, 1.5, half)], 1)
     world = np.concatenate([ground, box])
     vehicle = np.concatenate([pose.to_ego(world[:, :2]), world[:, 2:3]], axis=1)
-    mount = mount_matrix(spec.pose)
-    sensor = (vehicle - mount[:3, 3]) @ mount[:3, :3]
+    sensor = (vehicle - [spec.pose.x, spec.pose.y, spec.pose.z]) @ carla_rotation(spec.pose)
     intensity = rng.uniform(0.2, 1.0, (len(sensor), 1))
     return np.concatenate([sensor, intensity], axis=1).astype(np.float32)
 
