@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import cv2
+from lead_sim.routes import generate_routes
 
 from lead_framework.collection import CollectTask, collect_route, data_route_id
 from lead_framework.config import ComponentSpec
@@ -27,7 +28,6 @@ from lead_framework.data import ShardDataset
 from lead_framework.plugins import get_registry
 from lead_framework.route_tasks import route_seed
 from lead_framework.world import TICK_RATE_HZ, EvaluationProtocol
-from lead_sim.routes import generate_routes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shard_decode import read_lzma_pickles, samples_per_second  # noqa: E402

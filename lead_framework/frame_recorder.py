@@ -37,7 +37,7 @@ from lead_framework.frame_labels import (
 )
 from lead_framework.route import RoadOption, RoutePlan, RouteSpec
 from lead_framework.sensors import SensorSpec
-from lead_framework.world import Observer, TickInfo
+from lead_framework.world import TICK_RATE_HZ, Observer, TickInfo
 
 FUTURE_TICKS = 60
 BOX_FUTURE_STEPS = 8
@@ -267,7 +267,7 @@ class FrameRecorder(Observer):
         targets, commands = self._target_points(s)
         weather_fields = attrs.asdict(weather) if weather is not None and attrs.has(type(weather)) else {}
         sun = float(weather_fields.get("sun_altitude_angle", 90.0))
-        dt = 1.0 / 20.0
+        dt = 1.0 / TICK_RATE_HZ
         accel_world = (velocity - self._previous_velocity) / dt if self._previous_velocity is not None else np.zeros(3)
         c, s_yaw = math.cos(yaw), math.sin(yaw)
         accel = [float(accel_world[0] * c + accel_world[1] * s_yaw), float(-accel_world[0] * s_yaw + accel_world[1] * c), float(accel_world[2])]
@@ -276,7 +276,7 @@ class FrameRecorder(Observer):
         junction = bool(self.dense_junction[index])
         meta = {
             "route_id": self.route_id, "town": self.town, "tick": info.tick, "frame": info.tick // self.save_every,
-            "time_s": round(float(info.timestamp) + 1.0 / 20.0, 4),
+            "time_s": round(info.tick / TICK_RATE_HZ, 4),
             "ego": {"x": x, "y": y, "z": z, "yaw": yaw, "speed": speed, "accel": accel, "yaw_rate": yaw_rate},
             "commands": commands, "scenario": self._scenario(x, y), "junction": junction,
             "weather": weather_fields, "camera": self._camera_meta(), "_applied_control": _control_dict(info.control),

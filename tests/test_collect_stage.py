@@ -17,13 +17,14 @@ import yaml
 pytest.importorskip("lead_sim")
 pytest.importorskip("lead_expert_pdm")
 
+from lead_sim.maps.towns import load_town  # noqa: E402
+from lead_sim.routes import generate_routes, plan_route  # noqa: E402
+
 from lead_framework.config import ExperimentError, parse_experiment  # noqa: E402
 from lead_framework.data import CorruptShardError, ShardDataset, load_index  # noqa: E402
 from lead_framework.route_tasks import RouteSource  # noqa: E402
 from lead_framework.route_xml import write_routes  # noqa: E402
 from lead_framework.runner import run_experiment  # noqa: E402
-from lead_sim.maps.towns import load_town  # noqa: E402
-from lead_sim.routes import generate_routes, plan_route  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORLD = {"name": "leadsim", "town": "grid_small", "vehicles": 4, "walkers": 2}

@@ -92,12 +92,16 @@ class ObstacleShifter:
         yaw = float(self.route.yaws[i])
         right = np.array([-math.sin(yaw), math.cos(yaw)])
         candidates = []
-        for neighbour in (waypoint.get_left_lane(), waypoint.get_right_lane()):
-            if neighbour is None or neighbour.lane_type != carla.LaneType.Driving:
+        # Probe one lane width to each side: neighbours may lie on another OpenDRIVE road (divided roads).
+        for side in (-1.0, 1.0):
+            px, py = np.array([x, y]) + side * waypoint.lane_width * right
+            neighbour = self.map.get_waypoint(carla.Location(float(px), float(py), z), project_to_road=False,
+                                              lane_type=carla.LaneType.Driving)
+            if neighbour is None or (neighbour.road_id, neighbour.lane_id) == (waypoint.road_id, waypoint.lane_id):
                 continue
             location = neighbour.transform.location
             offset = float(np.dot(np.array([location.x - x, location.y - y]), right))
-            same_direction = (neighbour.lane_id > 0) == (waypoint.lane_id > 0)
+            same_direction = math.cos(math.radians(neighbour.transform.rotation.yaw) - yaw) > 0.0
             candidates.append((0 if same_direction else 1, offset, same_direction))
         for _, offset, same_direction in sorted(candidates):
             if same_direction or self._oncoming_clear(actors, start, end, s, offset):

@@ -8,11 +8,12 @@ import pytest
 pytest.importorskip("lead_sim")
 
 from lead_expert_pdm.expert import ExpertError, PdmExpert, PdmExpertConfig  # noqa: E402
-from lead_framework.route import RoutePlan  # noqa: E402
-from lead_framework.world import EvaluationProtocol, Observer  # noqa: E402
 from lead_sim.routes import generate_routes  # noqa: E402
 from lead_sim.scene import LightState  # noqa: E402
 from lead_sim.world import LeadSimConfig, LeadSimWorld  # noqa: E402
+
+from lead_framework.route import RoutePlan  # noqa: E402
+from lead_framework.world import EvaluationProtocol, Observer  # noqa: E402
 
 
 class EgoLog(Observer):
@@ -82,3 +83,27 @@ def test_expert_needs_a_privileged_view():
     plan = RoutePlan("r", np.zeros((1, 3)), np.zeros((1, 3)), [])
     with pytest.raises(ExpertError, match="privileged view"):
         PdmExpert(PdmExpertConfig()).setup(plan, None)
+
+
+def test_expert_drives_around_a_static_obstacle_in_its_lane():
+    route = generate_routes("grid_small", 4, (50.0, 90.0), seed=0)[2]  # 75 m without lights or stops
+    world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0, props=1))
+
+    def block_the_lane(episode, spec):  # move the town's one prop onto the route, 30 m ahead
+        actors = episode.traffic.actors
+        row = len(actors) - 1
+        point, yaw = episode.dense_route.positions[30], episode.dense_route.yaws[30]
+        actors.position[row] = (point[0], point[1], point[2] + 0.4)
+        actors.yaw[row], actors.extent[row] = yaw, (1.0, 1.0, 0.4)
+        return []
+
+    world.scenario_setups.append(block_the_lane)
+    agent = PdmExpert()
+    log = EgoLog(agent)
+    shifted = []
+    world_log = Observer()
+    world_log.on_tick = lambda info: shifted.append(agent.decision.shifted)
+    record = world.run_route(route, agent, seed=0, observers=[log, world_log])
+    keys = {event.key for event in record.infractions}
+    assert record.score_route == 100.0 and not {k for k in keys if k.startswith("collisions")}, keys
+    assert any(shifted) and not shifted[-1]  # shifted into the free lane, then back

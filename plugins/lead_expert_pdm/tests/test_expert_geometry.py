@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from lead_expert_pdm.bicycle import forecast_constant_control
 from lead_expert_pdm.controllers import LateralParameters, LongitudinalController
 from lead_expert_pdm.geometry import boxes_intersect, to_local, to_world

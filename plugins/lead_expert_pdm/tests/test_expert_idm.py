@@ -3,7 +3,6 @@
 import math
 
 import pytest
-
 from lead_expert_pdm.idm import GAPS, HazardType, IdmConstants, IdmPlanner, idm_target_speed
 
 

@@ -11,13 +11,19 @@ import torch
 from lead_framework.agent import VehicleControl
 from lead_framework.plugins import get_registry
 from lead_framework.validators import FieldValueError
-from lead_tfv6.agent import AgentConfigError, CheckpointLoadError, SensorInputError, TFv6Agent, TFv6AgentConfig
+from lead_tfv6.agent import (
+    AgentConfigError,
+    CheckpointLoadError,
+    SensorInputError,
+    TFv6Agent,
+    TFv6AgentConfig,
+)
 from lead_tfv6.agent.inference import PlanPredictor
 from lead_tfv6.agent.rig import RIG_KEY, rig_to_payload
 from lead_tfv6.agent.testing import save_untrained_checkpoint, synthetic_drive
 
 pytest.importorskip("lead_sim", reason="the LEAD rig is registered by the lead-sim plugin")
-from lead_sim.rigs import LeadRigConfig, lead_rig  # noqa: E402
+from lead_sim.rigs import LeadRigConfig, lead_rig
 
 TICKS = 4
 
@@ -152,3 +158,20 @@ def test_missing_or_malformed_sensor_data_is_named(agent, drive):
     data = dict(drive.ticks[0], speed=(0, 3.0))
     with pytest.raises(SensorInputError, match="speedometer 'speed'"):
         agent.run_step(data, 0.0)
+
+
+def test_checkpoint_previous_names_the_train_stage_folder(checkpoints, tmp_path):
+    import logging
+    from types import SimpleNamespace
+
+    from lead_framework.config import ComponentSpec
+    from lead_framework.stages import StageContext, StageOutput, resolve_stage_inputs
+    from lead_tfv6.agent.checkpoints import resolve_checkpoint_files
+
+    previous = {"train_seed1": StageOutput("train", "train_seed1", checkpoints[1], {}), "train": StageOutput("train", "train", checkpoints[0], {})}
+    ctx = StageContext(experiment=None, spec=SimpleNamespace(name="evaluate"), run_dir=tmp_path, stage_dir=tmp_path,
+                       previous=previous, log=logging.getLogger("test"))
+    latest = resolve_stage_inputs(ComponentSpec("agents", "tfv6", TFv6AgentConfig()), ctx).config.checkpoint
+    named = resolve_stage_inputs(ComponentSpec("agents", "tfv6", TFv6AgentConfig(checkpoint="train_seed1")), ctx).config.checkpoint
+    assert resolve_checkpoint_files(latest) == [checkpoints[0] / "model_final.pt"]
+    assert resolve_checkpoint_files(named) == [checkpoints[1] / "model_final.pt"]

@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from lead_tfv6.agent.control import (CREEP_AFTER_TICKS, CREEP_TICKS, STOP_SIGN_CLASS, STOP_SIGN_SPEED_MS, TFv6Controller,
-                                     lookahead_index)
+from lead_tfv6.agent.control import (
+    CREEP_AFTER_TICKS,
+    CREEP_TICKS,
+    STOP_SIGN_CLASS,
+    STOP_SIGN_SPEED_MS,
+    TFv6Controller,
+    lookahead_index,
+)
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.agent.localization import GnssKalmanFilter, yaw_from_compass
 from lead_tfv6.presets import preset_config

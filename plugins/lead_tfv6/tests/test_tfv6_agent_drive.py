@@ -12,8 +12,8 @@ from lead_tfv6.agent import TFv6AgentConfig
 from lead_tfv6.agent.testing import save_untrained_checkpoint
 
 pytest.importorskip("lead_sim", reason="the embedded world is the lead-sim plugin")
-from lead_sim.routes import generate_routes  # noqa: E402
-from lead_sim.world import LeadSimConfig, LeadSimWorld  # noqa: E402
+from lead_sim.routes import generate_routes
+from lead_sim.world import LeadSimConfig, LeadSimWorld
 
 TICKS = 25
 

@@ -12,7 +12,11 @@ from lead_framework.route import RoadOption, RoutePlan
 from lead_tfv6.agent.errors import RoutePlanError
 from lead_tfv6.agent.geometry import EgoPose
 from lead_tfv6.agent.localization import GnssProjection, PoseEstimator
-from lead_tfv6.agent.sensor_inputs import LidarAccumulator, SensorLayout, SensorSampleBuilder
+from lead_tfv6.agent.sensor_inputs import (
+    LidarAccumulator,
+    SensorLayout,
+    SensorSampleBuilder,
+)
 from lead_tfv6.agent.targets import TargetPointTracker
 from lead_tfv6.agent.testing import save_untrained_checkpoint, synthetic_drive, to_gnss
 from lead_tfv6.data.sample import SampleOptions, convert_sample
@@ -92,6 +96,7 @@ def test_lidar_accumulation_compensates_ego_motion():
 def test_gnss_projection_inverts_the_embedded_world_gnss():
     pytest.importorskip("lead_sim")
     import carla
+
     from lead_sim.maps.towns import load_town
 
     town = load_town("grid_small").map

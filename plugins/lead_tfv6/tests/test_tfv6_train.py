@@ -20,6 +20,15 @@ from lead_tfv6.training.trainer import Trainer
 NO_DROPOUT = {"fusion_dropout": 0.0, "radar_dropout": 0.0, "planner_dropout": 0.0}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: the CPU is shared (two threads on two busy cores run several times slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     return write_synthetic_dataset(tmp_path_factory.mktemp("train") / "data", routes=4, frames_per_route=8, image_size=(32, 96))

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 
@@ -25,6 +26,15 @@ from lead_tfv6.training.loop import FAULT_EXIT_CODE, FAULT_EXIT_ENV
 PRETRAIN = {"overrides": FAST_OVERRIDES, "batch_size": 2, "epochs": 2, "checkpoint_every_steps": 3, "log_every": 3,
             "image_every": 5, "device": "cpu", "seed": 11}
 KILL_AFTER_STEP = 7  # in epoch 2: the resumed run restarts from step 6 and redoes step 7
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: the CPU is shared (two threads on two busy cores run several times slower)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def write_experiment(folder: Path, stages: list[dict]) -> Path:
@@ -62,7 +72,7 @@ def test_killed_training_resumes_to_identical_weights(tmp_path):
     killed_folder = tmp_path / "killed"
     killed_folder.mkdir()
     experiment_path = write_experiment(killed_folder, [{"train": {**pretrain, "workers": 0}}])
-    env = {**os.environ, FAULT_EXIT_ENV: str(KILL_AFTER_STEP)}
+    env = {**os.environ, FAULT_EXIT_ENV: str(KILL_AFTER_STEP), "OMP_NUM_THREADS": "1"}  # as in this process
     child = subprocess.run([sys.executable, "-m", "lead_framework.cli", "run", str(experiment_path)], env=env,
                            capture_output=True, text=True, timeout=300)
     assert child.returncode == FAULT_EXIT_CODE, child.stdout + child.stderr

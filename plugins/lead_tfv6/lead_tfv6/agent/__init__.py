@@ -6,7 +6,12 @@ Importing the package is cheap (config and errors); ``TFv6Agent`` and ``Predicti
 from typing import Any
 
 from lead_tfv6.agent.config import TFv6AgentConfig
-from lead_tfv6.agent.errors import AgentConfigError, CheckpointLoadError, RoutePlanError, SensorInputError
+from lead_tfv6.agent.errors import (
+    AgentConfigError,
+    CheckpointLoadError,
+    RoutePlanError,
+    SensorInputError,
+)
 
 __all__ = ["AgentConfigError", "CheckpointLoadError", "Prediction", "RoutePlanError", "SensorInputError", "TFv6Agent", "TFv6AgentConfig"]
 

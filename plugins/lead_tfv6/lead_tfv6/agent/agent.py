@@ -26,8 +26,12 @@ from lead_tfv6.agent.inference import Plan, PlanPredictor
 from lead_tfv6.agent.localization import GnssProjection, PoseEstimator
 from lead_tfv6.agent.model_inputs import sample_inputs, to_batch
 from lead_tfv6.agent.rig import checkpoint_rig, lead_rig_inputs
-from lead_tfv6.agent.sensor_inputs import SensorLayout, SensorSample, SensorSampleBuilder
-from lead_tfv6.agent.targets import TargetPointTracker, TargetPoints
+from lead_tfv6.agent.sensor_inputs import (
+    SensorLayout,
+    SensorSample,
+    SensorSampleBuilder,
+)
+from lead_tfv6.agent.targets import TargetPoints, TargetPointTracker
 
 
 @attrs.define
@@ -46,7 +50,8 @@ class Prediction:
 class TFv6Agent(Agent):
     """``tfv6``: drives with trained TransFuser v6 model(s) from sensors only."""
 
-    def __init__(self, config: TFv6AgentConfig = TFv6AgentConfig()):
+    def __init__(self, config: TFv6AgentConfig | None = None):
+        config = config if config is not None else TFv6AgentConfig()
         self.config = config
         try:
             self.device = torch.device(config.device)
@@ -70,7 +75,7 @@ class TFv6Agent(Agent):
         super().setup(plan, None)  # a sensor agent never uses ground truth
         self.localizer = PoseEstimator(GnssProjection.from_plan(plan), use_filter=self.config.gnss_filter)
         self.tracker = TargetPointTracker(plan)
-        self.builder = SensorSampleBuilder(self.layout, keep_ground=False)
+        self.builder = SensorSampleBuilder(self.layout, keep_ground=False, history_ticks=self.config.lidar_history_ticks)
         self.controller = TFv6Controller(self.model_config, self.config.creep, self.config.stop_sign_slowdown)
         self.tick = 0
         self.last_prediction, self.last_inputs = None, None

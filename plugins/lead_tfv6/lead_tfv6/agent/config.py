@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from lead_framework.validators import FieldValueError, in_range, one_of
+from lead_framework.validators import FieldValueError, in_range, one_of, positive
 
 SENSOR_SOURCES = ("lead_rig", "checkpoint")
 
@@ -41,6 +41,8 @@ class TFv6AgentConfig:
     stop_sign_slowdown: bool = False
     #: Kalman-filter the GNSS position with speed and compass
     gnss_filter: bool = False
+    #: LiDAR sweeps accumulated into one input (LEAD and docs/data-format.md: 10 ticks); must match the training data
+    lidar_history_ticks: int = attrs.field(default=10, validator=positive)
     #: the rig to request: LEAD's rig, or the one stored in the checkpoint under ``rig``
     sensors_from: str = attrs.field(default="lead_rig", validator=one_of(SENSOR_SOURCES))
     #: also predict the BEV semantic map every tick (for debug videos; needed by stop_sign_slowdown)

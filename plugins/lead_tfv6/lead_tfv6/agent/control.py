@@ -19,7 +19,11 @@ import math
 import attrs
 import numpy as np
 
-from lead_expert_pdm.controllers import LateralParameters, LateralPid, LongitudinalController
+from lead_expert_pdm.controllers import (
+    LateralParameters,
+    LateralPid,
+    LongitudinalController,
+)
 from lead_framework.agent import VehicleControl
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.config import TFv6Config
@@ -37,7 +41,10 @@ STOP_SIGN_CLASS = 3
 STOP_SIGN_X, STOP_SIGN_HALF_WIDTH, STOP_SIGN_SPEED_MS = (0.0, 10.0), 4.0, 2.0
 
 
-def lookahead_index(speed: float, num_route_points: int, params: LateralParameters = LateralParameters()) -> int:
+LATERAL = LateralParameters()
+
+
+def lookahead_index(speed: float, num_route_points: int, params: LateralParameters = LATERAL) -> int:
     """Index of the predicted route point the lateral PID aims at."""
     index = int(params.lookahead_m(speed) - LOOKAHEAD_INDEX_OFFSET)
     return min(max(index, 0), num_route_points - 1)
@@ -81,7 +88,7 @@ class TFv6Controller:
     def __init__(self, config: TFv6Config, creep: bool = False, stop_sign_slowdown: bool = False):
         self.config = config
         self.creep, self.stop_sign_slowdown = creep, stop_sign_slowdown
-        self.lateral = LateralPid(LateralParameters())
+        self.lateral = LateralPid(LATERAL)
         self.longitudinal = LongitudinalController()
         self.stopped_ticks = 0
         self.creep_ticks_left = 0

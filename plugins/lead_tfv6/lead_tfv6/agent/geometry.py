@@ -13,7 +13,6 @@ import attrs
 import numpy as np
 
 
-
 @attrs.define(frozen=True)
 class EgoPose:
     """Ego position (metres) and heading (radians, CARLA yaw: 0 = +x, growing towards +y)."""

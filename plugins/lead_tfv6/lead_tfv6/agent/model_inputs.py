@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lead_tfv6.batch import batch_spec, normalize_camera, lidar_to_histogram
+from lead_tfv6.batch import batch_spec, lidar_to_histogram, normalize_camera
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.data.geometry import lidar_input_points
 from lead_tfv6.data.labels import command_one_hot, pad_radar

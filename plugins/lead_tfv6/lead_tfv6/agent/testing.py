@@ -17,9 +17,9 @@ import attrs
 import numpy as np
 import torch
 
+from lead_framework.frame_labels import carla_rotation
 from lead_framework.route import RoadOption, RoutePlan
 from lead_framework.sensors import SensorSpec
-from lead_framework.frame_labels import carla_rotation
 from lead_tfv6.agent.geometry import EgoPose
 from lead_tfv6.agent.localization import EARTH_RADIUS_M
 from lead_tfv6.agent.rig import RIG_KEY, rig_to_payload
