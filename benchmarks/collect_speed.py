@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import cv2
-from lead_sim.routes import generate_routes
 
 from lead_framework.collection import CollectTask, collect_route, data_route_id
 from lead_framework.config import ComponentSpec
@@ -40,16 +39,16 @@ def tasks(data_dir: Path, count: int, length_m: tuple[float, float], vehicles: i
     world_component = registry.get("worlds", "leadsim")
     world_config = world_component.config_class(town="grid_small", vehicles=vehicles)
     world = ComponentSpec("worlds", "leadsim", world_config)
-    routes = generate_routes("grid_small", count, length_m, seed=seed)
+    routes = world_component.create(world_config).generate_routes(count=count, length_m=length_m, seed=seed)
     agent = ComponentSpec("agents", "pdm_expert", registry.get("agents", "pdm_expert").config_class())
     return [CollectTask(i, data_route_id(i), route, world, agent, EvaluationProtocol(), route_seed(seed, i), data_dir,
                         "lead_rig", True, 5, True, 1000) for i, route in enumerate(routes)]
 
 
-def write_lzma_pickles(dataset: ShardDataset, root: Path, preset: int) -> None:
-    """The decoded samples as one lzma-compressed pickle each (LEAD's cache layout)."""
+def write_lzma_pickles(dataset: ShardDataset, root: Path, preset: int, count: int) -> None:
+    """The first ``count`` decoded samples as one lzma-compressed pickle each (LEAD's cache layout)."""
     root.mkdir(parents=True)
-    for number, sample in enumerate(dataset):
+    for number, sample in zip(range(count), dataset):
         raw = {name.partition(".")[0]: value for name, value in sample.items() if not name.startswith("__")}
         (root / f"{number:06d}.pkl.xz").write_bytes(lzma.compress(pickle.dumps(raw, protocol=5), preset=preset))
 
@@ -62,6 +61,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum measuring time per decode format")
     parser.add_argument("--lzma-preset", type=int, default=6)
+    parser.add_argument("--pickle-frames", type=int, default=48, help="samples written as lzma pickles (compressing is slow)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as temporary:
@@ -84,7 +84,7 @@ def main() -> None:
         next(iter(shards))
         shard_rate = samples_per_second(lambda: shards, args.seconds)
         pickle_root = workdir / "lzma_pickle"
-        write_lzma_pickles(shards, pickle_root, args.lzma_preset)
+        write_lzma_pickles(shards, pickle_root, args.lzma_preset, args.pickle_frames)
         pickle_rate = samples_per_second(lambda: read_lzma_pickles(pickle_root), args.seconds)
         print(f"loader: {shard_rate:.1f} decoded samples/s per core (lzma-pickle of the same content: {pickle_rate:.1f} samples/s per core)")
 

@@ -16,6 +16,8 @@ def plugin_path(tmp_path, monkeypatch):
     """A folder on sys.path for throwaway plugin distributions; the plugin set reloads after."""
     root = tmp_path / "site"
     root.mkdir()
+    # These tests load deliberately broken plugins; strict mode is switched on per test.
+    monkeypatch.delenv("LEADFW_STRICT_PLUGINS", raising=False)
     monkeypatch.syspath_prepend(str(root))
     importlib.invalidate_caches()
     plugins_module.set_plugins(None)

@@ -22,9 +22,10 @@ from lead_sim.routes import generate_routes, plan_route  # noqa: E402
 
 from lead_framework.config import ExperimentError, parse_experiment  # noqa: E402
 from lead_framework.data import CorruptShardError, ShardDataset, load_index  # noqa: E402
-from lead_framework.route_tasks import RouteSource  # noqa: E402
+from lead_framework.route_tasks import GenerateRoutes, RouteSource, load_routes  # noqa: E402
 from lead_framework.route_xml import write_routes  # noqa: E402
 from lead_framework.runner import run_experiment  # noqa: E402
+from lead_framework.stages import StageError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORLD = {"name": "leadsim", "town": "grid_small", "vehicles": 4, "walkers": 2}
@@ -195,6 +196,17 @@ def test_a_crashing_route_is_recorded_failed_and_the_others_go_on(tmp_path, rout
     assert summary["route_0000"] == ("failed", 0) and summary["route_0001"][0] == "committed"
     assert "no_such_town" in load_index(folder)["routes"]["route_0000"]["error"]
     assert {sample["__route__"] for sample in ShardDataset(folder, members=["meta.json"])} == {"route_0001"}
+
+
+def test_generated_routes_come_from_the_world(tmp_path):
+    from lead_framework.plugins import get_registry
+
+    world = get_registry().get("worlds", "leadsim").create(None)
+    source = RouteSource(generate=GenerateRoutes(count=2, length_m=(60.0, 80.0)))
+    routes = load_routes(source, world, seed=4, stage="collect")
+    assert [r.waypoints for r in routes] == [r.waypoints for r in world.generate_routes(count=2, length_m=(60.0, 80.0), seed=4)]
+    with pytest.raises(StageError, match="does not exist"):
+        load_routes(RouteSource(file=str(tmp_path / "missing.xml")), world, seed=0, stage="collect")
 
 
 def test_route_source_needs_exactly_one_choice(tmp_path, routes_file):

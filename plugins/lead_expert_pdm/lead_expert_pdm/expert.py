@@ -153,7 +153,7 @@ class PdmExpert(Agent):
         ignored = self._ignored_ids(input_data)
         hazards = self._actor_hazards(actors, scene.time_s, ego_xy, ego_yaw, speed, s, base, ignored)
         hazards += self._signal_hazards(s, speed)
-        target, binding = self.planner.target_speed(base, speed, [(kind, gap, lead) for kind, gap, lead in hazards])
+        target, binding = self.planner.target_speed(base, speed, hazards)
         target, creeping = self._unblock(target, binding, speed, hazards)
         steer = self.lateral.step(heading_error(self.route, ego_xy[0], ego_xy[1], ego_yaw, s, self.lateral.params.lookahead_m(speed)))
         throttle, brake = self.longitudinal.step(target, speed)
@@ -238,8 +238,8 @@ class PdmExpert(Agent):
             return HazardType.PEDESTRIAN, gap, 0.0
         if kind == BICYCLE:
             return HazardType.BICYCLE, gap, leader_speed
-        if kind in (OBSTACLE, PARKED):
-            return HazardType.OBSTACLE, gap, 0.0
+        if kind in (OBSTACLE, PARKED):  # waiting for the oncoming lane to clear: two-way gap rules
+            return (HazardType.TWO_WAY if self.shifter.waiting else HazardType.OBSTACLE), gap, 0.0
         return HazardType.LEADING_VEHICLE, gap, leader_speed
 
     def _signal_hazards(self, s: float, speed: float) -> list[tuple[HazardType, float, float]]:

@@ -43,4 +43,5 @@ def checkpoint_rig(path: Path) -> list[SensorSpec]:
     try:
         return [SensorSpec(e["id"], e["kind"], Pose(**e.get("pose", {})), dict(e.get("params", {}))) for e in entries]
     except (KeyError, TypeError, ValueError) as error:
-        raise AgentConfigError(f"{path}: the stored {RIG_KEY!r} is malformed ({error}); expected {rig_to_payload.__doc__}") from error
+        raise AgentConfigError(f"{path}: the stored {RIG_KEY!r} is malformed ({error}); expected a list of "
+                             "{'id', 'kind', 'pose': {x, y, z, roll, pitch, yaw}, 'params'}") from error
