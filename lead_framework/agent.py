@@ -63,5 +63,12 @@ class Agent:
         """Map one tick of sensor data (``{sensor_id: (frame, data)}``) to a control."""
         raise NotImplementedError
 
+    def debug_image(self, input_data: dict[str, tuple[int, Any]]) -> Any:
+        """A BGR picture of what the agent sees and plans at this tick, for route videos.
+
+        Return None (the default) to let the video show the raw camera images.
+        """
+        return None
+
     def destroy(self) -> None:
         """Called once per route after the last tick."""

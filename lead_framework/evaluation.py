@@ -20,8 +20,16 @@ from lead_framework.config import ComponentSpec
 from lead_framework.execution import EXECUTORS, map_routes
 from lead_framework.route import RouteSpec
 from lead_framework.route_tasks import route_folder_name, route_seed
+from lead_framework.route_video import RouteVideo
 from lead_framework.runner import write_json_atomic
-from lead_framework.scoring import RouteRecord, build_results, record_from_json, record_to_json, results_table, save_results
+from lead_framework.scoring import (
+    RouteRecord,
+    build_results,
+    record_from_json,
+    record_to_json,
+    results_table,
+    save_results,
+)
 from lead_framework.scoring.status import failed_status
 from lead_framework.stages import StageContext, StageError, resolve_stage_inputs
 from lead_framework.validators import one_of, positive
@@ -39,6 +47,9 @@ class EvaluateConfig:
     workers: int = attrs.field(default=1, validator=positive)
     executor: str = attrs.field(default="local", validator=one_of(EXECUTORS))
     max_routes: int | None = attrs.field(default=None, validator=attrs.validators.optional(positive))
+    #: Write ``video.<ext>`` per route: the agent's debug picture (or its cameras), 20 / video_every fps.
+    videos: bool = False
+    video_every: int = attrs.field(default=2, validator=positive)
 
 
 @attrs.define(frozen=True)
@@ -52,6 +63,7 @@ class RouteTask:
     protocol: EvaluationProtocol
     seed: int
     directory: Path
+    video_every: int | None = None
 
 
 class StepLog(Observer):
@@ -71,7 +83,8 @@ class StepLog(Observer):
         self._file.write(json.dumps(row) + "\n")
 
     def on_route_end(self, record) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 def evaluate_route(task: RouteTask) -> dict[str, Any]:
@@ -79,10 +92,10 @@ def evaluate_route(task: RouteTask) -> dict[str, Any]:
     world = task.world.create()
     agent = task.agent.create()
     task.directory.mkdir(parents=True, exist_ok=True)
-    try:
-        record = world.run_route(task.route, agent, seed=task.seed, protocol=task.protocol, observers=[StepLog(task.directory / STEPS_FILE)])
-    finally:
-        agent.destroy()
+    observers: list[Observer] = [StepLog(task.directory / STEPS_FILE)]
+    if task.video_every is not None:
+        observers.append(RouteVideo(task.directory / "video", agent, task.video_every))
+    record = world.run_route(task.route, agent, seed=task.seed, protocol=task.protocol, observers=observers)
     record.index = task.index
     write_json_atomic(task.directory / INFRACTIONS_FILE, record.infraction_events())
     data = record_to_json(record)
@@ -107,7 +120,8 @@ class EvaluateStage:
             raise StageError(f"benchmark {self.config.benchmark.name!r} produced no routes; check its options")
         routes_dir = ctx.stage_dir / "routes"
         tasks = [
-            RouteTask(i, route, world_spec, agent_spec, benchmark.protocol, route_seed(ctx.seed, i), routes_dir / route_folder_name(i, route.id))
+            RouteTask(i, route, world_spec, agent_spec, benchmark.protocol, route_seed(ctx.seed, i), routes_dir / route_folder_name(i, route.id),
+                      self.config.video_every if self.config.videos else None)
             for i, route in enumerate(routes)
         ]
         records: dict[int, RouteRecord] = {}

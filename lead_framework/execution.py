@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -36,6 +37,12 @@ def _guarded(func: Callable[[T], Any], index: int, task: T) -> RouteOutcome:
         return RouteOutcome(index, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
 
 
+def _one_thread_per_worker() -> None:
+    """Worker processes share the cores: numeric libraries get one thread each (set before they load)."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
+
 def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1, executor: str = "local") -> Iterator[RouteOutcome]:
     """Run ``func(task)`` for every task and yield outcomes as they finish.
 
@@ -52,7 +59,7 @@ def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1
             yield _guarded(func, index, task)
         return
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_thread_per_worker) as pool:
         futures = {pool.submit(_guarded, func, index, task): index for index, task in enumerate(tasks)}
         for future in cf.as_completed(futures):
             try:

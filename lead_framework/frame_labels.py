@@ -3,7 +3,7 @@
 Pure functions used by the ``collect`` stage. Sensor layouts are CARLA's (what the leaderboard's
 sensors and the embedded world return): cameras BGRA with semantic tags in the red channel and
 depth in the 24-bit encoding; semantic LiDAR rows (x, y, z, cos, object, tag) and radar rows
-(depth, azimuth, altitude, velocity) in the sensor frame. See ``docs/data-format.md``.
+in the leaderboard's layout (``lead_framework.sensors.RADAR_COLUMNS``) in the sensor frame. See ``docs/data-format.md``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from lead_framework.sensors import Pose
+from lead_framework.sensors import Pose, radar_fields
 
 #: CARLA semantic tag -> TFv6 perspective class (0 unlabeled, 1 road, 2 sidewalk, 3 lane marking,
 #: 4 vehicle, 5 pedestrian, 6 bicycle/rider, 7 traffic light, 8 traffic sign, 9 static obstacle).
@@ -89,7 +89,8 @@ def radar_points(readings: Sequence[tuple[Pose, np.ndarray]], per_sensor: int = 
     out[:, 4] = -1.0
     for number, (pose, data) in enumerate(readings):
         data = np.asarray(data, np.float64)[:per_sensor]
-        depth, azimuth, altitude, velocity = data[:, 0], data[:, 1], data[:, 2], data[:, 3]
+        fields = radar_fields(data)
+        depth, azimuth, altitude, velocity = fields["depth"], fields["azimuth"], fields["altitude"], fields["velocity"]
         local = np.column_stack([depth * np.cos(altitude) * np.cos(azimuth), depth * np.cos(altitude) * np.sin(azimuth),
                                  depth * np.sin(altitude)])
         rows = slice(number * per_sensor, number * per_sensor + len(data))

@@ -35,7 +35,7 @@ from lead_framework.frame_labels import (
     weather_name,
     wrap,
 )
-from lead_framework.route import RoadOption, RoutePlan, RouteSpec
+from lead_framework.route import RoutePlan, RouteSpec, usable_command
 from lead_framework.sensors import SensorSpec
 from lead_framework.world import TICK_RATE_HZ, Observer, TickInfo
 
@@ -234,7 +234,7 @@ class FrameRecorder(Observer):
         current = int(ahead[0]) if ahead.size else len(self.plan_s) - 1
         chosen = [max(current - 1, 0), current, min(current + 1, len(self.plan_s) - 1)]
         points = np.asarray(self.plan.world_points, np.float64)[chosen, :2]
-        return points, [int(RoadOption(self.plan.commands[k])) for k in chosen]
+        return points, [usable_command(self.plan.commands[k]) for k in chosen]
 
     def _curvature(self, index: int) -> float:
         s = self.dense_s[index] + 10.0

@@ -25,6 +25,11 @@ class RoadOption(enum.IntEnum):
     CHANGELANERIGHT = 6
 
 
+def usable_command(command: int) -> int:
+    """The command a policy is given: VOID (no command, e.g. at a route's end) becomes LANEFOLLOW."""
+    return int(RoadOption.LANEFOLLOW) if int(command) == int(RoadOption.VOID) else int(RoadOption(int(command)))
+
+
 @attrs.define(frozen=True)
 class Location:
     x: float

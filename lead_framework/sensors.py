@@ -32,6 +32,17 @@ SEMANTIC_LIDAR_BLUEPRINT = "sensor.lidar.ray_cast_semantic"
 MAX_MOUNT_RADIUS_M = 3.0
 
 
+#: Column order of radar detections as the leaderboard hands them to agents: it flips CARLA's raw
+#: (velocity, azimuth, altitude, depth) rows (its code comment says otherwise; the flip decides).
+RADAR_COLUMNS: tuple[str, ...] = ("depth", "altitude", "azimuth", "velocity")
+
+
+def radar_fields(detections: Any) -> dict[str, Any]:
+    """Radar rows (N, 4) in the leaderboard layout as named columns: depth (m), altitude and
+    azimuth (rad), velocity (m/s, radial, positive when receding)."""
+    return {name: detections[:, i] for i, name in enumerate(RADAR_COLUMNS)}
+
+
 class SensorSpecError(ValueError):
     """An invalid sensor specification."""
 

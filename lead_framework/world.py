@@ -2,7 +2,8 @@
 
 The world owns the loop (as the CARLA leaderboard does on a server): it spawns the ego at the
 route start, runs the route's scenarios, calls ``agent.run_step`` every tick at 20 Hz, applies the
-control, evaluates the Leaderboard 2.0 criteria and returns the route's record. Observers see
+control, evaluates the Leaderboard 2.0 criteria, calls ``agent.destroy()`` and returns the
+route's record. Observers see
 every tick (data collection, videos, metric logs) without the world knowing what they do.
 """
 

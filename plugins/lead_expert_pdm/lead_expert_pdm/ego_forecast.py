@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from lead_expert_pdm.bicycle import BicycleParameters, step_state
-from lead_expert_pdm.controllers import LateralPid, LongitudinalController
 from lead_expert_pdm.route import ExpertRoute
+from lead_framework.controllers import LateralPid, LongitudinalController
 
 
 def heading_error(route: ExpertRoute, x: float, y: float, yaw: float, s: float, lookahead_m: float) -> float:

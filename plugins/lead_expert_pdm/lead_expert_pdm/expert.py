@@ -27,9 +27,16 @@ from typing import Any
 import attrs
 import numpy as np
 
-from lead_expert_pdm.actors import BICYCLE, OBSTACLE, PARKED, WALKER, ActorTracker, Forecast, invisible_actor_ids
+from lead_expert_pdm.actors import (
+    BICYCLE,
+    OBSTACLE,
+    PARKED,
+    WALKER,
+    ActorTracker,
+    Forecast,
+    invisible_actor_ids,
+)
 from lead_expert_pdm.bicycle import BicycleParameters
-from lead_expert_pdm.controllers import LateralPid, LongitudinalController
 from lead_expert_pdm.ego_forecast import forecast_ego, heading_error
 from lead_expert_pdm.geometry import boxes_intersect, to_local, wrap_angle
 from lead_expert_pdm.idm import HazardType, IdmPlanner
@@ -37,6 +44,7 @@ from lead_expert_pdm.route import CHANGE_LANE_OPTIONS, ExpertRoute
 from lead_expert_pdm.shifts import ObstacleShifter
 from lead_expert_pdm.signals import light_crossings, stop_zones
 from lead_framework.agent import Agent, PrivilegedView, VehicleControl
+from lead_framework.controllers import LateralPid, LongitudinalController
 from lead_framework.route import RoutePlan
 from lead_framework.sensors import SensorSpec
 from lead_framework.world import TICK_RATE_HZ

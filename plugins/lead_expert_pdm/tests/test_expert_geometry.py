@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 from lead_expert_pdm.bicycle import forecast_constant_control
-from lead_expert_pdm.controllers import LateralParameters, LongitudinalController
 from lead_expert_pdm.geometry import boxes_intersect, to_local, to_world
+
+from lead_framework.controllers import LateralParameters, LongitudinalController
 
 DIAMOND = (1.0, 1.0)  # a unit square turned by 45 degrees: vertices sqrt(2) from its centre
 

@@ -3,7 +3,13 @@
 import math
 
 import pytest
-from lead_expert_pdm.idm import GAPS, HazardType, IdmConstants, IdmPlanner, idm_target_speed
+from lead_expert_pdm.idm import (
+    GAPS,
+    HazardType,
+    IdmConstants,
+    IdmPlanner,
+    idm_target_speed,
+)
 
 
 def test_red_light_ahead_at_speed():

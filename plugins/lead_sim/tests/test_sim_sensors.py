@@ -269,3 +269,15 @@ def test_input_ids_skip_labels_and_grid_renders(town, ego_pose, tmp_path):
     assert np.array_equal(render_sensor_grid(outputs), grid)  # kinds guessed from ids and data
     with pytest.raises(SensorConfigError, match="unknown sensor ids"):
         suite.read(scene, Weather(), 0, ids=["nope"])
+
+
+def test_radar_rows_follow_the_leaderboard_layout(town, ego_pose):
+    """Rows are (depth, altitude, azimuth, velocity): a car ahead and to the right has a positive
+    azimuth in column 2 and a near-zero altitude in column 1."""
+    suite = SensorSuite([SensorSpec("radar", "radar", Pose(x=2.6, z=0.6), {"horizontal_fov": 90.0})], town)
+    scene = make_scene(ego_pose, [(ActorKind.VEHICLE, 15.0, 6.0, CAR_EXTENT, world_velocity(ego_pose, 0.0))])
+    detections = suite.read(scene, Weather(), 0)["radar"][1]
+    assert len(detections) > 0
+    expected_azimuth = np.arctan2(6.0, 15.0 - 2.6)
+    assert np.all(np.abs(detections[:, 1]) < 0.15)
+    np.testing.assert_allclose(np.median(detections[:, 2]), expected_azimuth, atol=0.12)

@@ -49,3 +49,26 @@ def test_agent_drives_a_generated_route_without_crashing(tmp_path):
     assert max(error for error, _ in check.errors) < 0.3  # metres, GNSS inverted through the plan's projection
     assert max(yaw for _, yaw in check.errors) < 1e-6
     assert any(control.throttle > 0 for control in check.controls)
+
+
+def test_route_video_shows_cameras_and_the_plan(tmp_path):
+    import cv2
+
+    from lead_framework.route_video import RouteVideo
+
+    agent = get_registry().create("agents", "tfv6", TFv6AgentConfig(checkpoint=str(save_untrained_checkpoint(tmp_path)), optimize=False))
+    world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=2, walkers=0))
+    route = generate_routes("grid_small", 1, (80.0, 120.0), seed=2)[0]
+    video = RouteVideo(tmp_path / "video", agent, every=5)
+    world.run_route(route, agent, seed=0, protocol=EvaluationProtocol(max_ticks=20), observers=[video])
+    capture = cv2.VideoCapture(str(video.writer.path))
+    frames = []
+    while (frame := capture.read())[0]:
+        frames.append(frame[1])
+    assert len(frames) == 4  # ticks 0, 5, 10, 15
+    # three 384 px cameras plus the plan panel, scaled to MAX_WIDTH
+    assert frames[0].shape[1] == 1152 and frames[0].shape[0] < 384
+    panel = frames[-1][:, -288:].astype(int)  # the plan panel, 384 px scaled by 1152 / 1536
+    drawn_red = (panel[..., 2] > 150) & (panel[..., 0] < 100)
+    drawn_blue = (panel[..., 0] > 150) & (panel[..., 2] < 100)
+    assert drawn_red.sum() > 10 and drawn_blue.sum() > 10  # waypoints and route are drawn

@@ -9,7 +9,7 @@ then call ``read(scene, weather, frame)`` every tick; it returns the leaderboard
   traffic light 7, traffic sign 8, terrain 10, sky 11, pedestrian 12, rider 13, car 14, truck 15, bus 16,
   motorcycle 18, bicycle 19, static 20, road line 24, ground 25); depth is CARLA's 24-bit encoding of 0-1000 m.
 - ``lidar``: (N, 4) float32 (x, y, z, intensity), or (N, 6) with ``semantic``; ``radar``: (N, 4) float32
-  (depth, azimuth, altitude, velocity); ``bev``: (H, W) uint8 LEAD classes; ``boxes``: list of dicts;
+  (depth, altitude, azimuth, velocity); ``bev``: (H, W) uint8 LEAD classes; ``boxes``: list of dicts;
   ``gnss`` [lat, lon, alt]; ``imu`` [acc xyz, gyro xyz, compass]; ``speedometer`` {"speed": m/s}.
 
 Limitations: the ground is a flat plane at the ego's height (the town raster has no heights), which is wrong

@@ -7,6 +7,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from lead_framework.sensors import radar_fields
 from lead_sim.sensors.camera import decode_depth
 from lead_sim.sensors.tags import BEV_BGR, TAG_BGR
 
@@ -68,7 +69,8 @@ def _points_tile(points: np.ndarray) -> np.ndarray:
 
 
 def _radar_tile(detections: np.ndarray) -> np.ndarray:
-    depth, azimuth, altitude, velocity = (detections[:, i] for i in range(4))
+    fields = radar_fields(detections)
+    depth, azimuth, altitude, velocity = fields["depth"], fields["azimuth"], fields["altitude"], fields["velocity"]
     xy = np.stack([depth * np.cos(altitude) * np.cos(azimuth), depth * np.cos(altitude) * np.sin(azimuth)], 1)
     tile = np.zeros((TILE, TILE, 3), np.uint8)
     for (u, v), speed in zip(_top_down(xy).astype(int), velocity):

@@ -1,8 +1,9 @@
 """Radar: detections on the scene's boxes within the field of view and range.
 
 A regular grid of rays (``RAY_STEP_DEG`` apart) over the field of view is cast against the boxes; hits are
-thinned evenly to at most ``points_per_second / 20`` per tick. Each detection is (depth m, azimuth rad,
-altitude rad, velocity m/s) as the leaderboard documents its radar rows; velocity is the target's velocity
+thinned evenly to at most ``points_per_second / 20`` per tick. Each detection is a row in the layout the
+leaderboard hands to agents (``lead_framework.sensors.RADAR_COLUMNS``: depth m, altitude rad, azimuth rad,
+velocity m/s); velocity is the target's velocity
 relative to the sensor along the line of sight, positive when receding (CARLA's sign).
 """
 
@@ -77,4 +78,4 @@ class Radar:
         relative = velocity - ctx.scene.actors.velocity[EGO_INDEX]
         line_of_sight = self.directions[rows, cols] @ sensor_to_world[:3, :3].T
         radial = np.einsum("ij,ij->i", relative, line_of_sight)
-        return np.column_stack([depth, self.azimuths[cols], self.altitudes[rows], radial]).astype(np.float32)
+        return np.column_stack([depth, self.altitudes[rows], self.azimuths[cols], radial]).astype(np.float32)

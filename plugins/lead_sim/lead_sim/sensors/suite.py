@@ -43,7 +43,7 @@ SENSOR_KINDS: dict[str, SensorKind] = {
     "semantic": SensorKind(SemanticCamera, CameraConfig, "Semantic camera: CARLA tags in the red channel"),
     "depth": SensorKind(DepthCamera, CameraConfig, "Depth camera in CARLA's 24-bit encoding"),
     "lidar": SensorKind(Lidar, LidarConfig, "Rotating ray-cast LiDAR, (N, 4) or semantic (N, 6)"),
-    "radar": SensorKind(Radar, RadarConfig, "Radar detections (depth, azimuth, altitude, velocity)"),
+    "radar": SensorKind(Radar, RadarConfig, "Radar detections (depth, altitude, azimuth, velocity)"),
     "bev": SensorKind(Bev, BevConfig, "Ego-centred BEV map with LEAD's 13 classes"),
     "boxes": SensorKind(Boxes, BoxesConfig, "3D box labels with LiDAR and camera visibility"),
     "gnss": SensorKind(Gnss, NoParams, "GNSS [lat, lon, alt]"),

@@ -20,6 +20,7 @@ from lead_framework.world import TICK_RATE_HZ
 from lead_tfv6.agent.checkpoints import load_models, resolve_checkpoint_files
 from lead_tfv6.agent.config import TFv6AgentConfig
 from lead_tfv6.agent.control import ControlDebug, TFv6Controller
+from lead_tfv6.agent.debug_view import debug_image
 from lead_tfv6.agent.errors import AgentConfigError
 from lead_tfv6.agent.geometry import EgoPose
 from lead_tfv6.agent.inference import Plan, PlanPredictor
@@ -96,3 +97,7 @@ class TFv6Agent(Agent):
         self.last_prediction = Prediction(self.tick, pose, speed, targets, plan, control, debug)
         self.tick += 1
         return control
+
+    def debug_image(self, input_data: dict) -> np.ndarray | None:
+        """Cameras beside a top-down drawing of the latest predicted route, waypoints and targets."""
+        return debug_image(input_data, self.last_prediction)

@@ -41,8 +41,9 @@ class TFv6AgentConfig:
     stop_sign_slowdown: bool = False
     #: Kalman-filter the GNSS position with speed and compass
     gnss_filter: bool = False
-    #: LiDAR sweeps accumulated into one input (LEAD and docs/data-format.md: 10 ticks); must match the training data
-    lidar_history_ticks: int = attrs.field(default=10, validator=positive)
+    #: LiDAR ticks accumulated into one input; must match the training data (docs/data-format.md: the
+    #: saved tick's sweep, since the two roof LiDARs of the LEAD rig cover 360 degrees every tick)
+    lidar_history_ticks: int = attrs.field(default=1, validator=positive)
     #: the rig to request: LEAD's rig, or the one stored in the checkpoint under ``rig``
     sensors_from: str = attrs.field(default="lead_rig", validator=one_of(SENSOR_SOURCES))
     #: also predict the BEV semantic map every tick (for debug videos; needed by stop_sign_slowdown)

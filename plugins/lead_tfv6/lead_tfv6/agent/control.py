@@ -19,12 +19,12 @@ import math
 import attrs
 import numpy as np
 
-from lead_expert_pdm.controllers import (
+from lead_framework.agent import VehicleControl
+from lead_framework.controllers import (
     LateralParameters,
     LateralPid,
     LongitudinalController,
 )
-from lead_framework.agent import VehicleControl
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.config import TFv6Config
 

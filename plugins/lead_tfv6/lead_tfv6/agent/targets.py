@@ -12,7 +12,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from lead_framework.route import RoadOption, RoutePlan
+from lead_framework.route import RoutePlan, usable_command
 from lead_tfv6.agent.errors import RoutePlanError
 from lead_tfv6.agent.geometry import EgoPose
 
@@ -20,11 +20,6 @@ from lead_tfv6.agent.geometry import EgoPose
 PASSED_MARGIN_M = 1.0
 #: Segments searched around the last one when projecting the ego (behind, ahead).
 _SEARCH_BEHIND, _SEARCH_AHEAD = 1, 3
-
-
-def usable_command(command: int) -> int:
-    """A RoadOption value the model knows: VOID (-1) becomes LANEFOLLOW."""
-    return int(RoadOption.LANEFOLLOW) if int(command) == int(RoadOption.VOID) else int(command)
 
 
 @attrs.define(frozen=True)

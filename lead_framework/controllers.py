@@ -1,4 +1,4 @@
-"""The expert's controllers: lateral PID on a speed-dependent look-ahead point, longitudinal
+"""Vehicle controllers shared by agents (the PDM expert and TFv6): lateral PID on a speed-dependent look-ahead point, longitudinal
 throttle/brake from target and current speed.
 
 Both are plain state machines with ``copy()``, so the ego forecast can run them in the loop on a
