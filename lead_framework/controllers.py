@@ -1,5 +1,5 @@
-"""Vehicle controllers shared by agents (the PDM expert and TFv6): lateral PID on a speed-dependent look-ahead point, longitudinal
-throttle/brake from target and current speed.
+"""Vehicle controllers shared by agents (the PDM expert and TFv6): lateral PID on a speed-dependent
+look-ahead point, longitudinal throttle/brake from target and current speed.
 
 Both are plain state machines with ``copy()``, so the ego forecast can run them in the loop on a
 copy without disturbing the real ones.

@@ -54,6 +54,18 @@ def stitch_semantics(images: Sequence[np.ndarray]) -> np.ndarray:
     return np.hstack([cv2.LUT(cv2.extractChannel(image, 2), TAG_TO_SEMANTIC) for image in images])
 
 
+#: ``boxes.json`` class names in the order of the box classes (index = class id of learned models).
+BOX_CLASS_NAMES: tuple[str, ...] = ("vehicle", "walker", "traffic_light", "stop_sign", "special", "obstacle", "parking", "biker")
+
+
+def box_class_id(name: str) -> int:
+    """The class id of a ``boxes.json`` class name (docs/data-format.md)."""
+    try:
+        return BOX_CLASS_NAMES.index(name)
+    except ValueError:
+        raise ValueError(f"unknown box class {name!r}; known: {', '.join(BOX_CLASS_NAMES)}") from None
+
+
 #: Weights of the B, G, R bytes of CARLA's depth encoding, in metres.
 _DEPTH_WEIGHTS = np.array([65536.0, 256.0, 1.0], np.float32) * np.float32(CARLA_DEPTH_FAR_M / (256.0**3 - 1))
 

@@ -19,7 +19,13 @@ import attrs
 import pluggy
 
 from lead_framework import hookspecs
-from lead_framework.registry import KINDS, Component, EmptyConfig, Registry, RegistryError
+from lead_framework.registry import (
+    KINDS,
+    Component,
+    EmptyConfig,
+    Registry,
+    RegistryError,
+)
 
 
 class PluginLoadError(Exception):

@@ -28,7 +28,13 @@ from xml.sax.saxutils import quoteattr
 
 import attrs
 
-from lead_framework.route import Location, RouteSpec, ScenarioSpec, TriggerPoint, Weather
+from lead_framework.route import (
+    Location,
+    RouteSpec,
+    ScenarioSpec,
+    TriggerPoint,
+    Weather,
+)
 
 _WEATHER_FIELDS = [f.name for f in attrs.fields(Weather)]
 

@@ -180,7 +180,9 @@ class ShardDataset:
 
     def _stream_shard(self, shard_number: int, wanted: Mapping[int, int]) -> Iterator[Sample]:
         """Stream one shard with WebDataset, yielding each wanted position as often as planned."""
-        from webdataset.tariterators import tar_file_iterator  # on use: webdataset imports torch when installed
+        from webdataset.tariterators import (
+            tar_file_iterator,  # on use: webdataset imports torch when installed
+        )
 
         name = self.catalog.shards[shard_number]
         entry = self.catalog.shard_entries[shard_number]

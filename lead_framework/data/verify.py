@@ -9,7 +9,13 @@ from pathlib import Path
 import attrs
 
 from lead_framework.data.errors import IndexFormatError
-from lead_framework.data.index import INDEX_FILE, TEMP_DIR, load_index, temp_file_owner, writer_alive
+from lead_framework.data.index import (
+    INDEX_FILE,
+    TEMP_DIR,
+    load_index,
+    temp_file_owner,
+    writer_alive,
+)
 
 _HASH_CHUNK = 1 << 20
 

@@ -36,7 +36,13 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from lead_framework.data.codecs import encode_json, encode_member
-from lead_framework.data.errors import CodecError, DataError, InvalidKeyError, RouteExistsError, WriterInUseError
+from lead_framework.data.errors import (
+    CodecError,
+    DataError,
+    InvalidKeyError,
+    RouteExistsError,
+    WriterInUseError,
+)
 from lead_framework.data.index import (
     STATUS_COMMITTED,
     STATUS_FAILED,
@@ -107,7 +113,9 @@ class _ShardPart:
     """One temporary tar file that becomes a shard when its route commits."""
 
     def __init__(self, path: Path):
-        from webdataset import TarWriter  # on use: importing webdataset also imports torch when installed
+        from webdataset import (
+            TarWriter,  # on use: importing webdataset also imports torch when installed
+        )
 
         self.path = path
         self.file = open(path, "wb")

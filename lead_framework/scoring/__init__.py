@@ -14,7 +14,11 @@ from lead_framework.scoring.aggregate import (
     save_results,
 )
 from lead_framework.scoring.errors import ResultsFileError, ScoringError
-from lead_framework.scoring.normalized import NormalizedScore, global_normalized_score, normalized_score
+from lead_framework.scoring.normalized import (
+    NormalizedScore,
+    global_normalized_score,
+    normalized_score,
+)
 from lead_framework.scoring.penalties import (
     PENALTY_COEFFICIENTS,
     ROUTE_ENDING_KEYS,
@@ -26,7 +30,12 @@ from lead_framework.scoring.penalties import (
 )
 from lead_framework.scoring.record import INFRACTION_KEYS, Infraction, RouteRecord
 from lead_framework.scoring.status import FAILURE_REASONS
-from lead_framework.scoring.tables import ResultsTable, compare_runs, results_row, results_table
+from lead_framework.scoring.tables import (
+    ResultsTable,
+    compare_runs,
+    results_row,
+    results_table,
+)
 
 __all__ = [
     "FAILURE_REASONS",

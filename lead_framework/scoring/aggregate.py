@@ -36,7 +36,10 @@ from typing import Any
 import attrs
 
 from lead_framework.scoring.errors import ResultsFileError, ScoringError
-from lead_framework.scoring.messages import infraction_from_message, parse_outside_lanes_metres
+from lead_framework.scoring.messages import (
+    infraction_from_message,
+    parse_outside_lanes_metres,
+)
 from lead_framework.scoring.record import INFRACTION_KEYS, RouteRecord
 from lead_framework.scoring.status import (
     ELIGIBLE_BY_ENTRY_STATUS,

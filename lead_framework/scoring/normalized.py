@@ -22,7 +22,11 @@ import attrs
 
 from lead_framework.scoring.aggregate import expected_route_count, route_km_driven
 from lead_framework.scoring.messages import event_percentage
-from lead_framework.scoring.penalties import PENALTY_COEFFICIENTS, min_speed_factor, outside_lanes_factor
+from lead_framework.scoring.penalties import (
+    PENALTY_COEFFICIENTS,
+    min_speed_factor,
+    outside_lanes_factor,
+)
 from lead_framework.scoring.record import RouteRecord
 
 NORMALIZATION_SCALE = 0.2

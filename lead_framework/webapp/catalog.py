@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lead_framework.evaluation import CRASH_FILE, INFRACTIONS_FILE, RECORD_FILE, STEPS_FILE
+from lead_framework.evaluation import (
+    CRASH_FILE,
+    INFRACTIONS_FILE,
+    RECORD_FILE,
+    STEPS_FILE,
+)
 from lead_framework.video import VIDEO_SUFFIXES
 
 ROUTES_DIR = "routes"

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from lead_framework.webapp.catalog import NotFoundError, UnsafePathError, check_run_dir, list_routes, resolve_inside, route_detail
+from lead_framework.webapp.catalog import (
+    NotFoundError,
+    UnsafePathError,
+    check_run_dir,
+    list_routes,
+    resolve_inside,
+    route_detail,
+)
 
 STATIC_DIR = Path(__file__).with_name("static")
 CHUNK_BYTES = 256 * 1024

@@ -20,6 +20,7 @@ from torch import nn
 
 from lead_tfv6.config import NAMED_BACKBONES
 
+
 class BackboneNotFoundError(KeyError):
     """A backbone name that is neither registered nor a timm model."""
 

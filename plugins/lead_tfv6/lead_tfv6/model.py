@@ -8,7 +8,13 @@ from torch import nn
 from lead_tfv6.batch import check_batch
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.fusion import TransFuserEncoder
-from lead_tfv6.heads import BevSemanticsHead, CenterNetHead, PerspectiveHead, RadarDetector, bev_visibility_mask
+from lead_tfv6.heads import (
+    BevSemanticsHead,
+    CenterNetHead,
+    PerspectiveHead,
+    RadarDetector,
+    bev_visibility_mask,
+)
 from lead_tfv6.losses import compute_losses
 from lead_tfv6.planning import PlanningDecoder
 

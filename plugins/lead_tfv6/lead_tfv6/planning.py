@@ -14,7 +14,11 @@ import torch
 from torch import nn
 
 from lead_tfv6.config import TFv6Config
-from lead_tfv6.embeddings import normalize_bev_points, sine_embedding_grid, sine_embedding_points
+from lead_tfv6.embeddings import (
+    normalize_bev_points,
+    sine_embedding_grid,
+    sine_embedding_points,
+)
 
 NUM_TARGET_POINTS = 3  # previous, current, next
 

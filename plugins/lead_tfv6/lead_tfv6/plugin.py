@@ -1,7 +1,12 @@
 """Registers TransFuser v6 components with the LEAD framework."""
 
 from lead_framework import hookimpl
-from lead_tfv6.config import NAMED_BACKBONES, BackboneConfig, PlanningDecoderConfig, TimmBackboneConfig
+from lead_tfv6.config import (
+    NAMED_BACKBONES,
+    BackboneConfig,
+    PlanningDecoderConfig,
+    TimmBackboneConfig,
+)
 
 
 def _build_timm_backbone(config: TimmBackboneConfig):
@@ -50,7 +55,9 @@ def lead_register_stages(register):
 
 
 def _build_tfv6_agent(config):
-    from lead_tfv6.agent.agent import TFv6Agent  # torch-heavy: imported when an agent is built
+    from lead_tfv6.agent.agent import (
+        TFv6Agent,  # torch-heavy: imported when an agent is built
+    )
 
     return TFv6Agent(config)
 

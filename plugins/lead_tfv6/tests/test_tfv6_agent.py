@@ -7,10 +7,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from lead_framework.agent import VehicleControl
-from lead_framework.plugins import get_registry
-from lead_framework.validators import FieldValueError
 from lead_tfv6.agent import (
     AgentConfigError,
     CheckpointLoadError,
@@ -21,6 +17,10 @@ from lead_tfv6.agent import (
 from lead_tfv6.agent.inference import PlanPredictor
 from lead_tfv6.agent.rig import RIG_KEY, rig_to_payload
 from lead_tfv6.agent.testing import save_untrained_checkpoint, synthetic_drive
+
+from lead_framework.agent import VehicleControl
+from lead_framework.plugins import get_registry
+from lead_framework.validators import FieldValueError
 
 pytest.importorskip("lead_sim", reason="the LEAD rig is registered by the lead-sim plugin")
 from lead_sim.rigs import LeadRigConfig, lead_rig
@@ -164,9 +164,10 @@ def test_checkpoint_previous_names_the_train_stage_folder(checkpoints, tmp_path)
     import logging
     from types import SimpleNamespace
 
+    from lead_tfv6.agent.checkpoints import resolve_checkpoint_files
+
     from lead_framework.config import ComponentSpec
     from lead_framework.stages import StageContext, StageOutput, resolve_stage_inputs
-    from lead_tfv6.agent.checkpoints import resolve_checkpoint_files
 
     previous = {"train_seed1": StageOutput("train", "train_seed1", checkpoints[1], {}), "train": StageOutput("train", "train", checkpoints[0], {})}
     ctx = StageContext(experiment=None, spec=SimpleNamespace(name="evaluate"), run_dir=tmp_path, stage_dir=tmp_path,

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from lead_tfv6.agent.control import (
     CREEP_AFTER_TICKS,
     CREEP_TICKS,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from lead_tfv6.agent import TFv6AgentConfig
+from lead_tfv6.agent.testing import save_untrained_checkpoint
 
 from lead_framework.plugins import get_registry
 from lead_framework.world import EvaluationProtocol, Observer
-from lead_tfv6.agent import TFv6AgentConfig
-from lead_tfv6.agent.testing import save_untrained_checkpoint
 
 pytest.importorskip("lead_sim", reason="the embedded world is the lead-sim plugin")
 from lead_sim.routes import generate_routes

@@ -6,9 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
-from lead_framework.data.codecs import decode_member, encode_member
-from lead_framework.route import RoadOption, RoutePlan
 from lead_tfv6.agent.errors import RoutePlanError
 from lead_tfv6.agent.geometry import EgoPose
 from lead_tfv6.agent.localization import GnssProjection, PoseEstimator
@@ -20,6 +17,9 @@ from lead_tfv6.agent.sensor_inputs import (
 from lead_tfv6.agent.targets import TargetPointTracker
 from lead_tfv6.agent.testing import save_untrained_checkpoint, synthetic_drive, to_gnss
 from lead_tfv6.data.sample import SampleOptions, convert_sample
+
+from lead_framework.data.codecs import decode_member, encode_member
+from lead_framework.route import RoadOption, RoutePlan
 
 INPUT_KEYS = ("rgb", "lidar", "radar", "speed", "command", "target_points")
 
@@ -96,7 +96,6 @@ def test_lidar_accumulation_compensates_ego_motion():
 def test_gnss_projection_inverts_the_embedded_world_gnss():
     pytest.importorskip("lead_sim")
     import carla
-
     from lead_sim.maps.towns import load_town
 
     town = load_town("grid_small").map

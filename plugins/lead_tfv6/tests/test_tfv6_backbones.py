@@ -3,11 +3,11 @@
 import pytest
 import timm
 import torch
-
-from lead_framework.plugins import PluginSet
 from lead_tfv6 import plugin
 from lead_tfv6.backbones import BackboneError, BackboneNotFoundError, create_backbone
 from lead_tfv6.config import BackboneConfig, TimmBackboneConfig
+
+from lead_framework.plugins import PluginSet
 
 torch.set_num_threads(1)
 

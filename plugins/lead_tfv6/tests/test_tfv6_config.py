@@ -1,9 +1,14 @@
 """TFv6Config and presets: overrides, validation and loss-weight normalisation."""
 
-import pytest
-
 import lead_tfv6
-from lead_tfv6 import TFv6Config, TFv6ConfigError, UnknownOverrideError, UnknownPresetError, preset_config
+import pytest
+from lead_tfv6 import (
+    TFv6Config,
+    TFv6ConfigError,
+    UnknownOverrideError,
+    UnknownPresetError,
+    preset_config,
+)
 
 
 def test_presets_resolve_to_configs():

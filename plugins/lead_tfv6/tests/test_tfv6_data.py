@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-from lead_framework.data import ShardDataset
 from lead_tfv6 import preset_config
 from lead_tfv6.batch import batch_spec, check_batch
 from lead_tfv6.data import (
@@ -26,6 +24,8 @@ from lead_tfv6.data import (
     write_synthetic_dataset,
 )
 from lead_tfv6.data.synthetic import FAST_OVERRIDES
+
+from lead_framework.data import ShardDataset
 
 
 @pytest.fixture(scope="module")

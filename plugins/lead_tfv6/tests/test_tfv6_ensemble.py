@@ -1,9 +1,8 @@
 """Ensembling: averaged plans and the brake rule P(speed class 0) > 0.9."""
 
+import lead_tfv6
 import pytest
 import torch
-
-import lead_tfv6
 from lead_tfv6.batch import make_synthetic_batch
 from lead_tfv6.ensemble import Ensemble, combine_plans
 

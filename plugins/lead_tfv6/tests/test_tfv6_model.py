@@ -1,9 +1,8 @@
 """The TFv6 model: parameter counts of the paper presets, output shapes, losses, batch checks."""
 
+import lead_tfv6
 import pytest
 import torch
-
-import lead_tfv6
 from lead_tfv6.batch import BatchError, make_synthetic_batch
 
 torch.set_num_threads(1)

@@ -1,8 +1,7 @@
 """The tiny model learns: training on one fixed synthetic batch drives every loss part down."""
 
-import torch
-
 import lead_tfv6
+import torch
 from lead_tfv6.batch import make_synthetic_batch
 
 STEPS = 30

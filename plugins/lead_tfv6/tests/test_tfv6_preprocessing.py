@@ -6,9 +6,14 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from lead_tfv6 import TFv6Config, preset_config
-from lead_tfv6.batch import IMAGENET_MEAN, IMAGENET_STD, lidar_to_histogram, make_synthetic_batch, normalize_camera
+from lead_tfv6.batch import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    lidar_to_histogram,
+    make_synthetic_batch,
+    normalize_camera,
+)
 from lead_tfv6.heads.bev import bev_visibility_mask
 from lead_tfv6.heads.centernet import bin_to_yaw, centernet_targets, yaw_to_bin
 from lead_tfv6.matching import exact_assignment, linear_assignment

@@ -6,16 +6,21 @@ from pathlib import Path
 
 import pytest
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-from lead_framework.config import ExperimentError, parse_experiment
-from lead_framework.data import DatasetWriter
 from lead_tfv6 import create_model
-from lead_tfv6.data import SampleOptions, TFv6BatchStream, make_loader, write_synthetic_dataset
+from lead_tfv6.data import (
+    SampleOptions,
+    TFv6BatchStream,
+    make_loader,
+    write_synthetic_dataset,
+)
 from lead_tfv6.data.synthetic import FAST_OVERRIDES
 from lead_tfv6.training import TrainConfig, TrainConfigError
 from lead_tfv6.training.loop import train
 from lead_tfv6.training.trainer import Trainer
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from lead_framework.config import ExperimentError, parse_experiment
+from lead_framework.data import DatasetWriter
 
 NO_DROPOUT = {"fusion_dropout": 0.0, "radar_dropout": 0.0, "planner_dropout": 0.0}
 

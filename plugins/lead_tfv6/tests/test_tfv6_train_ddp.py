@@ -10,7 +10,6 @@ import sys
 
 import torch
 import yaml
-
 from lead_tfv6.data import write_synthetic_dataset
 from lead_tfv6.data.synthetic import FAST_OVERRIDES
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
-from lead_framework.config import load_experiment
-from lead_framework.runner import run_experiment
 from lead_tfv6.data import write_synthetic_dataset
 from lead_tfv6.data.synthetic import FAST_OVERRIDES
 from lead_tfv6.training.checkpoint import load_model
 from lead_tfv6.training.loop import FAULT_EXIT_CODE, FAULT_EXIT_ENV
+
+from lead_framework.config import load_experiment
+from lead_framework.runner import run_experiment
 
 #: 8 samples, batch 2: 4 steps per epoch, 8 in all; checkpoints after steps 3, 4 (epoch end), 6, 8.
 PRETRAIN = {"overrides": FAST_OVERRIDES, "batch_size": 2, "epochs": 2, "checkpoint_every_steps": 3, "log_every": 3,

@@ -2,7 +2,11 @@
 
 from lead_tfv6.data.augment import augment_photometric
 from lead_tfv6.data.errors import SampleFormatError
-from lead_tfv6.data.geometry import lidar_input_points, resample_path, to_perturbated_frame
+from lead_tfv6.data.geometry import (
+    lidar_input_points,
+    resample_path,
+    to_perturbated_frame,
+)
 from lead_tfv6.data.labels import BEV_IGNORE, bev_labels
 from lead_tfv6.data.sample import MEMBERS, SampleOptions, convert_sample
 from lead_tfv6.data.stream import TFv6BatchStream, collate, decode_sample, make_loader

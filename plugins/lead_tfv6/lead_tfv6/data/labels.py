@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from lead_framework.frame_labels import box_class_id
 from lead_tfv6.batch import ROUTE_SPACING_M, ROUTE_START_M
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.data.geometry import resample_path
@@ -55,10 +56,11 @@ def box_rows(boxes: Sequence[Mapping[str, Any]], config: TFv6Config) -> np.ndarr
     """
     rows = []
     for box in boxes:
-        clazz = int(box["class"])
+        clazz = box_class_id(box["class"])
         if not 0 <= clazz < config.num_box_classes:
             continue
-        if "lidar_points" in box and "visible_pixels" in box and box["lidar_points"] <= 0 and box["visible_pixels"] <= 0:
+        seen_by = (box.get("lidar_points"), box.get("visible_pixels"))
+        if None not in seen_by and max(seen_by) <= 0:
             continue
         x, y = box["position"][:2]
         half_length, half_width = box["extent"][:2]

@@ -18,7 +18,14 @@ from lead_tfv6.config import TFv6Config
 from lead_tfv6.data.augment import augment_photometric
 from lead_tfv6.data.errors import SampleFormatError
 from lead_tfv6.data.geometry import lidar_input_points, to_perturbated_frame
-from lead_tfv6.data.labels import bev_labels, box_rows, depth_labels, meta_inputs_and_labels, pad_radar, radar_detection_labels
+from lead_tfv6.data.labels import (
+    bev_labels,
+    box_rows,
+    depth_labels,
+    meta_inputs_and_labels,
+    pad_radar,
+    radar_detection_labels,
+)
 from lead_tfv6.heads.centernet import centernet_targets
 
 PERTURBATED = "_perturbated"

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lead_framework.data import DatasetWriter
+from lead_framework.frame_labels import BOX_CLASS_NAMES, box_class_id
 from lead_tfv6.data.geometry import to_perturbated_frame
 
 BEV_SIZE, BEV_PPM = 256, 4.0
@@ -44,7 +45,7 @@ def _random_boxes(rng: np.random.Generator, curvature: float) -> list[dict[str, 
         speed = 0.0 if clazz in (2, 3, 5, 6) else float(rng.uniform(0.0, 12.0))
         future = [[x + speed * 0.25 * k * math.cos(yaw), y + speed * 0.25 * k * math.sin(yaw), yaw] for k in range(1, 9)]
         boxes.append({
-            "class": clazz, "id": len(boxes) + 1, "position": [x, y, half[0] * 0.8], "extent": [half[0], half[1], 0.8],
+            "class": BOX_CLASS_NAMES[clazz], "id": len(boxes) + 1, "position": [x, y, half[0] * 0.8], "extent": [half[0], half[1], 0.8],
             "yaw": yaw, "speed": speed, "lidar_points": int(rng.integers(0, 200)), "visible_pixels": int(rng.integers(1, 500)),
             "future": future,
         })
@@ -86,7 +87,7 @@ def _render_bev(road: np.ndarray, boxes: list[dict[str, Any]]) -> np.ndarray:
         (x, y, _), (hx, hy, _), yaw = box["position"], box["extent"], box["yaw"]
         corners = np.array([[hx, hy], [hx, -hy], [-hx, -hy], [-hx, hy]])
         rotation = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
-        cv2.fillPoly(bev, [pixels(corners @ rotation.T + (x, y))], BOX_TO_BEV[box["class"]])
+        cv2.fillPoly(bev, [pixels(corners @ rotation.T + (x, y))], BOX_TO_BEV[box_class_id(box["class"])])
     return bev
 
 
@@ -107,7 +108,7 @@ def _render_camera(boxes: list[dict[str, Any]], size: tuple[int, int], rng: np.r
         half = max(1, int(width * math.degrees(math.atan2(box["extent"][1] + 0.5, distance)) / CAMERA_SPAN_DEG))
         tall = max(1, int(height * 2.0 / max(distance, 1.0)))
         top, left = max(0, height // 2 - tall), max(0, column - half)
-        semantics[top : height // 2 + tall // 2, left : column + half] = BOX_TO_SEMANTICS[box["class"]]
+        semantics[top : height // 2 + tall // 2, left : column + half] = BOX_TO_SEMANTICS[box_class_id(box["class"])]
         depth_m[top : height // 2 + tall // 2, left : column + half] = distance
     rgb = np.clip(PALETTE[semantics] + rng.normal(0, 6, (height, width, 3)), 0, 255).astype(np.uint8)
     depth = np.clip(depth_m[::4, ::4] / 50.0 * 255.0, 0, 255).astype(np.uint8)

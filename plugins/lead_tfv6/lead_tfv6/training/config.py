@@ -12,7 +12,13 @@ from typing import Any
 
 import attrs
 
-from lead_framework.validators import FieldValueError, in_range, non_negative, one_of, positive
+from lead_framework.validators import (
+    FieldValueError,
+    in_range,
+    non_negative,
+    one_of,
+    positive,
+)
 from lead_tfv6.config import PHASES, TFv6Config
 from lead_tfv6.presets import PRESETS
 

@@ -36,7 +36,13 @@ from lead_tfv6.training.checkpoint import (
 )
 from lead_tfv6.training.config import TrainConfig
 from lead_tfv6.training.errors import ResumeError
-from lead_tfv6.training.setup import build_model, check_data, load_init_weights, model_config, resolve_init
+from lead_tfv6.training.setup import (
+    build_model,
+    check_data,
+    load_init_weights,
+    model_config,
+    resolve_init,
+)
 from lead_tfv6.training.tensorboard import TrainLog
 from lead_tfv6.training.trainer import StepResult, Trainer
 

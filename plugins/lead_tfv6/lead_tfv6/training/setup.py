@@ -10,7 +10,11 @@ import torch
 
 from lead_framework.data import DataError, load_index
 from lead_framework.data.index import STATUS_COMMITTED
-from lead_tfv6.backbones import BackboneError, BackboneNotFoundError, resolve_backbone_name
+from lead_tfv6.backbones import (
+    BackboneError,
+    BackboneNotFoundError,
+    resolve_backbone_name,
+)
 from lead_tfv6.config import TFv6Config, TFv6ConfigError
 from lead_tfv6.presets import preset_config
 from lead_tfv6.training.checkpoint import FINAL_MODEL_FILE, read_model_weights

@@ -16,7 +16,9 @@ class TrainStage:
         self.config = config
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        from lead_tfv6.training.loop import train  # torch-heavy: imported when the stage runs
+        from lead_tfv6.training.loop import (
+            train,  # torch-heavy: imported when the stage runs
+        )
 
         config = resolve_stage_inputs(ComponentSpec("stages", "train", self.config), ctx).config
         seed = ctx.seed if config.seed is None else config.seed

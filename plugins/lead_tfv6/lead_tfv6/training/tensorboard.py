@@ -16,7 +16,9 @@ class TrainLog:
     """Writes into ``<stage>/tensorboard``; events after ``first_step`` left by a killed run are purged."""
 
     def __init__(self, stage_dir: Path, first_step: int):
-        from torch.utils.tensorboard import SummaryWriter  # imports tensorboard: only where logging happens
+        from torch.utils.tensorboard import (
+            SummaryWriter,  # imports tensorboard: only where logging happens
+        )
 
         self.writer = SummaryWriter(str(stage_dir / TENSORBOARD_DIR), purge_step=first_step)
 
