@@ -86,3 +86,21 @@ def test_scaffold_refuses_to_overwrite(tmp_path):
     new_plugin("twice", "agent", tmp_path)
     with pytest.raises(ScaffoldError, match="already exists"):
         new_plugin("twice", "agent", tmp_path)
+
+
+def test_installed_example_is_used_in_an_experiment(installed_example, tmp_path):
+    pytest.importorskip("lead_sim", reason="the experiment drives on the embedded world (lead-sim plugin)")
+    experiment = tmp_path / "example.yaml"
+    experiment.write_text(
+        f"name: example\noutput: {tmp_path / 'run'}\nworld: {{name: leadsim, town: grid_small, vehicles: 2, walkers: 0}}\n"
+        "stages:\n  - evaluate:\n      agent: {name: route_follower, speed: 8}\n"
+        "      benchmark: {name: example_benchmark, routes: 1, length_m: [60, 90]}\n",
+        encoding="utf-8",
+    )
+    env = {"PYTHONPATH": str(installed_example)}
+    assert run_leadfw("validate", str(experiment), env_extra=env).returncode == 0
+    result = run_leadfw("run", str(experiment), env_extra=env)
+    assert result.returncode == 0, result.stderr
+    table = json.loads((tmp_path / "run" / "evaluate" / "table.json").read_text())
+    assert "finished_routes" in json.dumps(table)  # the plugin's own metric reached the table
+    assert (tmp_path / "run" / "evaluate" / "results.json").is_file()
