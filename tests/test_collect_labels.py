@@ -44,8 +44,8 @@ def test_sensor_points_move_into_the_ego_frame():
     # a LiDAR on the roof turned 90 degrees right: its x axis is the ego's y axis
     data = np.array([[10.0, 0.0, -2.5, 1.0, 7.0, 14.0]], np.float32)
     assert lidar_points([(Pose(z=2.5, yaw=90.0), data)])[0].tolist() == pytest.approx([0.0, 10.0, 0.0, 14.0], abs=1e-5)
-    # radar rows (depth, azimuth, altitude, velocity); the rest of its 75 slots are padding
-    radar = radar_points([(Pose(x=2.6, z=0.6, yaw=0.0), np.array([[10.0, math.pi / 2, 0.0, -3.0]]))], per_sensor=75)
+    # radar rows (depth, altitude, azimuth, velocity); the rest of its 75 slots are padding
+    radar = radar_points([(Pose(x=2.6, z=0.6, yaw=0.0), np.array([[10.0, 0.0, math.pi / 2, -3.0]]))], per_sensor=75)
     assert radar.shape == (75, 5)
     assert radar[0].tolist() == pytest.approx([2.6, 10.0, 0.6, -3.0, 0.0], abs=1e-5)
     assert (radar[1:, 4] == -1).all()

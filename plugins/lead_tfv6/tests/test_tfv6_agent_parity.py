@@ -70,7 +70,8 @@ def test_agent_inputs_equal_the_training_pipeline_inputs(tmp_path):
         pose = localizer.update(recorder.gnss(data), recorder.compass(data), speed, 0.05)
         sample = recorder.build(data, pose)
         targets = tracker.targets(pose)
-    assert len(recorder.accumulator.sweeps) == 10 and len(sample.lidar) > len(agent.builder.accumulator.points(pose))
+    assert len(recorder.accumulator.sweeps) == agent.config.lidar_history_ticks
+    assert len(sample.lidar) > len(agent.builder.accumulator.points(pose))  # the recording keeps the ground
     recorded = _recorded_sample(sample.rgb, sample.lidar, sample.radar, speed, targets, config)
     trained = convert_sample(recorded, config, SampleOptions(perturbation_probability=0.0, augment=False), np.random.default_rng(0))
     for key in INPUT_KEYS:

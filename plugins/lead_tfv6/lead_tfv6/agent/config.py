@@ -8,6 +8,11 @@ import attrs
 
 from lead_framework.validators import FieldValueError, in_range, one_of, positive
 
+#: LiDAR ticks stacked into one input. LEAD stacks 10 ticks of its partial sweeps; the recorded data
+#: (docs/data-format.md) holds one tick, whose two roof LiDARs already cover 360 degrees, so the
+#: driving input matches it with 1.
+LIDAR_HISTORY_TICKS = 1
+
 SENSOR_SOURCES = ("lead_rig", "checkpoint")
 
 
@@ -41,9 +46,8 @@ class TFv6AgentConfig:
     stop_sign_slowdown: bool = False
     #: Kalman-filter the GNSS position with speed and compass
     gnss_filter: bool = False
-    #: LiDAR ticks accumulated into one input; must match the training data (docs/data-format.md: the
-    #: saved tick's sweep, since the two roof LiDARs of the LEAD rig cover 360 degrees every tick)
-    lidar_history_ticks: int = attrs.field(default=1, validator=positive)
+    #: LiDAR ticks accumulated into one input; must match the training data (see LIDAR_HISTORY_TICKS)
+    lidar_history_ticks: int = attrs.field(default=LIDAR_HISTORY_TICKS, validator=positive)
     #: the rig to request: LEAD's rig, or the one stored in the checkpoint under ``rig``
     sensors_from: str = attrs.field(default="lead_rig", validator=one_of(SENSOR_SOURCES))
     #: also predict the BEV semantic map every tick (for debug videos; needed by stop_sign_slowdown)

@@ -28,12 +28,11 @@ from lead_framework.frame_labels import (
     stitch_rgb,
 )
 from lead_framework.sensors import Pose, SensorSpec
+from lead_tfv6.agent.config import LIDAR_HISTORY_TICKS
 from lead_tfv6.agent.errors import SensorInputError
 from lead_tfv6.agent.geometry import EgoPose, relative_transform
 from lead_tfv6.data.geometry import GROUND_HEIGHT_M
 
-#: LEAD accumulates the LiDAR sweeps of the last 10 ticks (0.5 s at 20 Hz).
-LIDAR_HISTORY_TICKS = 10
 #: Rounding margin (metres) of the cheap float32 height test that pre-selects points before the exact transform.
 _GROUND_MARGIN_M = 0.01
 
