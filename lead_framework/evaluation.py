@@ -33,7 +33,7 @@ from lead_framework.scoring import (
 from lead_framework.scoring.status import failed_status
 from lead_framework.stages import StageContext, StageError, resolve_stage_inputs
 from lead_framework.validators import one_of, positive
-from lead_framework.world import EvaluationProtocol, Observer, TickInfo
+from lead_framework.world import TICK_RATE_HZ, EvaluationProtocol, Observer, TickInfo
 
 RECORD_FILE, CRASH_FILE, INFRACTIONS_FILE, STEPS_FILE = "record.json", "crash.json", "infractions.json", "steps.jsonl"
 
@@ -50,6 +50,16 @@ class EvaluateConfig:
     #: Write ``video.<ext>`` per route: the agent's debug picture (or its cameras), 20 / video_every fps.
     videos: bool = False
     video_every: int = attrs.field(default=2, validator=positive)
+    #: End every route after this many simulated seconds (quick runs; a cut route counts as timed out).
+    max_route_seconds: float | None = attrs.field(default=None, validator=attrs.validators.optional(positive))
+
+    def protocol_for(self, benchmark_protocol: EvaluationProtocol) -> EvaluationProtocol:
+        """The benchmark's protocol, with the tick cap of ``max_route_seconds`` when that is shorter."""
+        if self.max_route_seconds is None:
+            return benchmark_protocol
+        cap = int(self.max_route_seconds * TICK_RATE_HZ)
+        current = benchmark_protocol.max_ticks
+        return attrs.evolve(benchmark_protocol, max_ticks=cap if current is None else min(cap, current))
 
 
 @attrs.define(frozen=True)
@@ -119,8 +129,9 @@ class EvaluateStage:
         if not routes:
             raise StageError(f"benchmark {self.config.benchmark.name!r} produced no routes; check its options")
         routes_dir = ctx.stage_dir / "routes"
+        protocol = self.config.protocol_for(benchmark.protocol)
         tasks = [
-            RouteTask(i, route, world_spec, agent_spec, benchmark.protocol, route_seed(ctx.seed, i), routes_dir / route_folder_name(i, route.id),
+            RouteTask(i, route, world_spec, agent_spec, protocol, route_seed(ctx.seed, i), routes_dir / route_folder_name(i, route.id),
                       self.config.video_every if self.config.videos else None)
             for i, route in enumerate(routes)
         ]
