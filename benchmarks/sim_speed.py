@@ -66,7 +66,7 @@ class Configuration:
 CONFIGURATIONS: dict[str, Configuration] = {
     "privileged": Configuration("privileged", vehicles=50, walkers=10, rig=list),
     "full_rig": Configuration(
-        "full LEAD rig (3 cameras, 2 LiDARs, 4 radars, GNSS, IMU, speed, BEV)", vehicles=30, walkers=0,
+        "full rig (LEAD: 3 cameras, 2 LiDARs, 4 radars, GNSS, IMU, speed, BEV)", vehicles=30, walkers=0,
         rig=lambda: lead_rig(LeadRigConfig(labels=False)) + [SensorSpec("bev", "bev")],
     ),
 }
@@ -119,9 +119,9 @@ def main() -> None:
             continue
         clock = measure(config, args.town, args.ticks, args.seed)
         print(
-            f"{config.label} ({config.vehicles} vehicles, {args.town}): {clock.ticks / clock.wall:.0f} ticks/s "
-            f"({clock.ticks / clock.cpu:.0f} ticks per CPU-second, best {WINDOW_TICKS}-tick window "
-            f"{clock.best_window:.0f} ticks/s, {clock.ticks} ticks)"
+            f"{config.label} ({config.vehicles} vehicles, {args.town}, {clock.ticks} ticks; "
+            f"{clock.ticks / clock.cpu:.0f} per CPU-second, best {WINDOW_TICKS}-tick window {clock.best_window:.0f}): "
+            f"{clock.ticks / clock.wall:.0f} ticks/s"
         )
 
 
