@@ -31,7 +31,7 @@ from lead_framework.scoring import (
     save_results,
 )
 from lead_framework.scoring.status import failed_status
-from lead_framework.stages import StageContext, StageError, resolve_stage_inputs
+from lead_framework.stages import INCOMPLETE_KEY, StageContext, StageError, resolve_stage_inputs
 from lead_framework.validators import one_of, positive
 from lead_framework.world import TICK_RATE_HZ, EvaluationProtocol, Observer, TickInfo
 
@@ -169,4 +169,4 @@ class EvaluateStage:
         if crashed:
             progress.write(f"{len(crashed)} route(s) crashed (see crash.json in their folders); run again to retry them: {', '.join(crashed)}")
         gr = results.global_record
-        return {"routes": len(tasks), "crashed": len(crashed), "DS": gr.driving_score, "RC": gr.route_completion, "IS": gr.infraction_score, **metrics}
+        return {"routes": len(tasks), "crashed": len(crashed), INCOMPLETE_KEY: len(crashed), "DS": gr.driving_score, "RC": gr.route_completion, "IS": gr.infraction_score, **metrics}

@@ -1,7 +1,8 @@
 """The run loop: stages in order, resolved config and log in the run folder, resume by default.
 
 A stage is complete when ``<run>/<stage>/stage.json`` says so for the same config and the same
-upstream results; such a stage is skipped. A stage folder that holds results for another config
+upstream results; such a stage is skipped. A ``partial`` stage (its summary left items to retry)
+and a failed one are resumed. A stage folder that holds results for another config
 (or older upstream results) is moved aside to ``<stage>.stale-N``, never deleted.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from lead_framework.config import Experiment, unstructure
-from lead_framework.stages import StageContext, StageError, StageOutput
+from lead_framework.stages import INCOMPLETE_KEY, StageContext, StageError, StageOutput
 
 log = logging.getLogger("lead_framework")
 
@@ -109,9 +110,15 @@ def run_experiment(experiment: Experiment, *, force: bool = False, interactive: 
                 raise RunError(f"stage {spec.name!r} ({spec.kind}) failed: {type(exc).__name__}: {exc} (traceback in {run_dir / LOG_FILE}); run again to resume") from exc
             summary["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
             summary["duration_s"] = round(time.time() - started, 3)
-            write_json_atomic(stage_dir / STAGE_STATE_FILE, {"status": "complete", "fingerprint": fingerprint, "summary": summary})
+            left = int(summary.get(INCOMPLETE_KEY) or 0)
+            status = "partial" if left > 0 else "complete"
+            write_json_atomic(stage_dir / STAGE_STATE_FILE, {"status": status, "fingerprint": fingerprint, "summary": summary})
             outputs[spec.name] = StageOutput(spec.kind, spec.name, stage_dir, summary)
-            echo(f"[{index}/{len(experiment.stages)}] {spec.name}: done in {summary['duration_s']:.1f} s")
+            if left:
+                echo(f"[{index}/{len(experiment.stages)}] {spec.name}: done in {summary['duration_s']:.1f} s with {left} item(s) "
+                     "left to retry; run the experiment again to resume it")
+            else:
+                echo(f"[{index}/{len(experiment.stages)}] {spec.name}: done in {summary['duration_s']:.1f} s")
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()

@@ -5,6 +5,9 @@ stage's config and returns an object with ``run(ctx) -> dict | None``. The retur
 stored with the stage; a stage whose summary exists (and whose config did not change) is skipped
 when the experiment runs again. Long stages should also resume inside themselves (finished
 routes, epochs) using ``ctx.stage_dir``.
+
+A summary with a positive ``incomplete`` count (e.g. routes that crashed) marks the stage
+``partial``: later stages still run, and the next invocation resumes it to retry what is left.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ import attrs
 
 from lead_framework.config import ComponentSpec, Experiment, StageSpec
 from lead_framework.progress import Progress
+
+
+#: Summary key: how many items of a stage are left to retry on the next invocation.
+INCOMPLETE_KEY = "incomplete"
 
 
 class StageError(Exception):

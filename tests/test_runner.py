@@ -72,3 +72,28 @@ def test_several_files_run_in_order_and_bad_file_stops_before_running(toy_path, 
     bad.write_text("name: c\nstages:\n  - count: {to: -1}\n")
     result = run_leadfw("run", str(good), str(bad), env_extra=env)
     assert result.returncode == 2 and "$.stages[0].count.to: must be > 0" in result.stderr
+
+
+def test_a_stage_with_items_left_is_partial_and_resumed_while_later_stages_run(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    marker = tmp_path / "flaky-marker"
+    marker.write_text("")
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        f"name: partial\nseed: 1\noutput: {tmp_path / 'run'}\nstages:\n"
+        f"  - count: {{name: flaky, to: 3, flaky_at: 1, fail_while: {marker}}}\n  - count: {{name: after, to: 2}}\n",
+        encoding="utf-8",
+    )
+    first = run_leadfw("run", str(path), env_extra=env)
+    assert first.returncode == 0, first.stderr
+    assert "flaky: done" in first.stdout and "1 item(s) left to retry" in first.stdout
+    run = tmp_path / "run"
+    assert json.loads((run / "flaky" / "stage.json").read_text())["status"] == "partial"
+    assert len(list((run / "after").glob("item_*"))) == 2  # later stages still ran
+
+    marker.unlink()
+    second = run_leadfw("run", str(path), env_extra=env)
+    assert second.returncode == 0, second.stderr
+    assert "flaky: resuming" in second.stdout
+    assert sorted(p.name for p in (run / "flaky").glob("item_*")) == [f"item_{i}.json" for i in range(3)]
+    assert json.loads((run / "flaky" / "stage.json").read_text())["status"] == "complete"

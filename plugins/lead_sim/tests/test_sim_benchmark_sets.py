@@ -4,9 +4,11 @@ command, and one short end-to-end evaluation."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from lead_framework.cli import main as leadfw_main
 from lead_framework.plugins import get_registry
@@ -27,6 +29,8 @@ from lead_sim.routes import plan_route
 from lead_sim.scene import ActorArrays, ActorKind, Scene
 from lead_sim.scenarios import SCENARIO_CLASSES, ScenarioRunner, ScenarioState
 from lead_sim.scenarios.generate import BENCH2DRIVE_TYPES, generate_scenario_routes, route_problems
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def route_length(route) -> float:
@@ -195,26 +199,34 @@ def test_routes_generate_command_writes_a_valid_file(tmp_path, capsys):
     assert "unknown town 'nowhere'" in capsys.readouterr().err
 
 
-def test_short_evaluation_writes_results_and_table(tmp_path):
-    experiment = tmp_path / "exp.yaml"
-    experiment.write_text(
-        f"name: b2d_smoke\nseed: 0\noutput: {tmp_path / 'run'}\n"
-        "world: {name: leadsim, town: grid_small, vehicles: 4, walkers: 0}\n"
-        "stages:\n  - evaluate:\n      agent: {name: route_follower, obey_signals: false}\n"
-        "      benchmark: {name: bench2drive, subset: mini, count: 2}\n",
-        encoding="utf-8",
-    )
-    result = run_leadfw("run", str(experiment), env_extra={"OMP_NUM_THREADS": "1"})
+def test_baseline_experiment_runs_44_bench2drive_routes_and_longest6_end_to_end(tmp_path):
+    """The shipped ``baseline_benchmarks`` experiment, without background traffic and with the
+    Longest6 mini set, runs end to end: every route gets its record, every stage its table."""
+    experiment = yaml.safe_load((REPO / "experiments" / "baseline_benchmarks.yaml").read_text(encoding="utf-8"))
+    experiment["output"] = str(tmp_path / "run")
+    experiment["world"].update(vehicles=0, walkers=0)
+    experiment["stages"][1]["evaluate"]["benchmark"]["subset"] = "mini"
+    path = tmp_path / "baseline.yaml"
+    path.write_text(yaml.safe_dump(experiment), encoding="utf-8")
+    result = run_leadfw("run", str(path), env_extra={"OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
-    stage = tmp_path / "run" / "evaluate"
-    results = json.loads((stage / "results.json").read_text())
-    assert len(results["_checkpoint"]["records"]) == 2
-    table = (stage / "table.md").read_text()
-    assert "B2D DS" in table and "Ability Overtaking" in table
-    folders = sorted(p.name for p in (stage / "routes").iterdir())
-    assert len(folders) == 2 and all((stage / "routes" / f / "record.json").is_file() for f in folders)
-    row = json.loads((stage / "table.json").read_text())["rows"][0]
-    # A blind follower hits both obstacles: the route completes with collisions, so DS < RC.
-    assert row["RC"] == 100.0 and row["DS"] < row["RC"] and row["Veh/km"] > 0
-    assert row["B2D DS"] == pytest.approx(row["DS"]) and row["SR"] == 0.0 and row["Ability Overtaking"] == 0.0
-    assert (stage / "routes" / folders[0] / "steps.jsonl").stat().st_size > 0
+
+    b2d = tmp_path / "run" / "bench2drive44"
+    records = json.loads((b2d / "results.json").read_text())["_checkpoint"]["records"]
+    assert len(records) == 44
+    folders = sorted((b2d / "routes").iterdir())
+    route_ids = [json.loads((folder / "record.json").read_text())["route_id"] for folder in folders]
+    assert sorted(route_id.split("_", 1)[1] for route_id in route_ids) == sorted(BENCH2DRIVE_TYPES)
+    assert all((folder / "record.json").is_file() and (folder / "steps.jsonl").stat().st_size > 0 for folder in folders)
+    assert {"table.md", "table.json", "table.csv"} <= {p.name for p in b2d.iterdir()}
+    row = json.loads((b2d / "table.json").read_text())["rows"][0]
+    # Blind to other road users, the follower hits the obstacles it should overtake, yet it obeys
+    # the signals it is shown.
+    assert row["Ability Overtaking"] == 0.0 and row["Veh/km"] > 0 and row["Ability Traffic_Signs"] > 50.0
+    assert 0.0 < row["B2D DS"] < 100.0 and row["B2D DS"] == pytest.approx(row["DS"])
+
+    longest6 = tmp_path / "run" / "longest6"
+    records = json.loads((longest6 / "results.json").read_text())["_checkpoint"]["records"]
+    assert len(records) == 2 and all(r["meta"]["route_length"] > 250.0 for r in records)
+    row = json.loads((longest6 / "table.json").read_text())["rows"][0]
+    assert row["km driven"] > 0.5 and "bench2drive44" in result.stdout and "longest6" in result.stdout
