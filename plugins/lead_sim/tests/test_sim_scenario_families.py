@@ -13,72 +13,22 @@ import math
 import numpy as np
 import pytest
 
-from lead_framework.world import EvaluationProtocol, Observer
-from lead_sim.agents import RouteFollower, RouteFollowerConfig
+from lead_framework.world import EvaluationProtocol
 from lead_sim.scene import ActorKind, LightState
-from lead_sim.scenarios.actors import FIRST_SCENARIO_ACTOR_ID
 from lead_sim.scenarios.generate import generate_scenario_routes
 from lead_sim.world import LeadSimConfig, LeadSimWorld
+from scenario_driving import PROTOCOL, ActorLog, drive, follower, keys, route_heading_at, trigger_tick
 
 TYPES = (
     "Accident", "AccidentTwoWays", "DynamicObjectCrossing", "SignalizedJunctionLeftTurn", "YieldToEmergencyVehicle",
     "HardBreakRoute", "ControlLoss", "ParkingExit", "VanillaSignalizedTurnEncounterRedLight", "InvadingTurn",
 )
-PROTOCOL = EvaluationProtocol(min_speed_penalty=False, blocked_timeout_s=60.0, max_ticks=1500)
 
 
 @pytest.fixture(scope="module")
 def routes():
     generated = generate_scenario_routes("grid_small", "bench2drive", len(TYPES), seed=3, types=TYPES)
     return {route.scenarios[0].type: route for route in generated}
-
-
-def follower(speed: float = 6.0, stop_after_m: float | None = None) -> RouteFollower:
-    """The baseline route follower, blind to every actor and (here) to signals too."""
-    return RouteFollower(RouteFollowerConfig(speed=speed, obey_signals=False, stop_after_m=stop_after_m))
-
-
-class ActorLog(Observer):
-    """Per tick: the scenario actors' rows (id, kind, x, y, yaw, speed), the ego pose, the lights
-    and the agent's control."""
-
-    def __init__(self):
-        self.ticks: list[dict] = []
-
-    def on_tick(self, info):
-        scene = info.privileged.scene
-        a = scene.actors
-        rows = np.flatnonzero(a.ids >= FIRST_SCENARIO_ACTOR_ID)
-        self.ticks.append({
-            "ego": a.position[0, :2].copy(), "ego_yaw": float(a.yaw[0]), "time": scene.time_s,
-            "actors": {int(a.ids[r]): (int(a.kinds[r]), a.position[r, :2].copy(), float(a.yaw[r]), float(a.speed[r])) for r in rows},
-            "lights": {light.id: light.state for light in scene.traffic_lights},
-            "outside_lanes_active": info.privileged._episode.criteria.outside_lanes.active,
-            "control": info.control,
-        })
-
-
-def drive(route, agent, protocol=PROTOCOL):
-    world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
-    log = ActorLog()
-    record = world.run_route(route, agent, seed=0, protocol=protocol, observers=[log])
-    return record, log
-
-
-def route_heading_at(route, xy) -> float:
-    """Heading (rad) of the route where it passes nearest ``xy``."""
-    points = route.waypoint_array()[:, :2]
-    k = int(np.argmin(np.linalg.norm(points - xy, axis=1)))
-    a, b = points[max(k - 1, 0)], points[min(k + 1, len(points) - 1)]
-    return math.atan2(b[1] - a[1], b[0] - a[0])
-
-
-def keys(record):
-    return [event.key for event in record.infractions]
-
-
-def trigger_tick(log):
-    return next(i for i, tick in enumerate(log.ticks) if tick["actors"])
 
 
 def test_obstacle_spawns_at_trigger_stays_in_lane_and_is_hit_by_a_blind_ego(routes):

@@ -120,6 +120,11 @@ class Obstacles:
         speed = np.concatenate([scene_actors.speed[keep] if len(scene_actors) else np.zeros(0), [a.speed for a in collidable]])
         return cls(ids=ids, xy=xy, extent=extent, yaw=yaw, speed=speed)
 
+    def without(self, ids: list[int]) -> Obstacles:
+        """The same bodies less ``ids`` (actors that move together and need no gap to each other)."""
+        keep = ~np.isin(self.ids, ids)
+        return Obstacles(ids=self.ids[keep], xy=self.xy[keep], extent=self.extent[keep], yaw=self.yaw[keep], speed=self.speed[keep])
+
 
 class Mover:
     """Moves a :class:`ScenarioActor` along a path at up to ``target_speed`` (m/s) with IDM."""
@@ -169,6 +174,13 @@ class Mover:
         if self.finished:
             self.speed = 0.0  # the end of the path holds the actor
         self.place()
+
+
+def paced_speed(remaining_m: float, time_s: float, nominal: float) -> float:
+    """The speed (m/s) that covers ``remaining_m`` in ``time_s``, kept within half and one and a
+    half times ``nominal``: adversaries timed to meet the ego re-pace every tick while it speeds up
+    or slows down."""
+    return float(np.clip(remaining_m / max(time_s, 0.5), 0.5 * nominal, 1.5 * nominal))
 
 
 #: Path samples (metres ahead of a mover) searched for a leader.

@@ -200,9 +200,25 @@ def _packed(town: TownMap, count: int, seed: int, spec: StyleSpec, mix: tuple[st
                 continue
             scenarios.append(placed[0])
             index = g.index_after(max(placed[1].end_index, placed[1].trigger_index), spec.gap_m)
-        keypoints = [Location(*(float(round(v, 3)) for v in g.dense.positions[i])) for i in g.dense.keypoint_indices]
-        routes.append(RouteSpec(id=str(len(routes)), town=town.name, waypoints=keypoints, weathers=[_weather(rng)], scenarios=scenarios))
+        routes.append(_packed_route(g, town, str(len(routes)), scenarios, _weather(rng)))
     return routes
+
+
+def _packed_route(g: RouteGeometry, town: TownMap, route_id: str, scenarios: list, weather: Weather) -> RouteSpec:
+    """The route file entry of a packed drive: its own sparse keypoints when they reproduce the
+    drive for every scenario, else keypoints every 2 m (a sparse point near a junction can snap to
+    a crossing lane and send the planner another way); scenarios that still do not fit are dropped."""
+    sparse = [Location(*(float(round(v, 3)) for v in g.dense.positions[i])) for i in g.dense.keypoint_indices]
+    route = RouteSpec(id=route_id, town=town.name, waypoints=sparse, weathers=[weather], scenarios=scenarios)
+    if not route_problems(route):
+        return route
+    route = attrs.evolve(route, waypoints=_dense_keypoints(g, 0, len(g) - 1))
+    problems = route_problems(route)
+    if problems:
+        log.warning("route %s on %s: dropping %d scenario(s) that do not fit: %s", route_id, town.name, len(problems), "; ".join(problems))
+        fits = [spec for spec in scenarios if not route_problems(attrs.evolve(route, scenarios=[spec]))]
+        route = attrs.evolve(route, scenarios=fits)
+    return route
 
 
 def route_problems(route: RouteSpec) -> list[str]:

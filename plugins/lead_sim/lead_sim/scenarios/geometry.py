@@ -193,19 +193,26 @@ class RouteGeometry:
             return abs(angle_diff(float(yaw), float(ref)))
         return min(choices, key=turn)
 
-    def lane_path(self, lane: int, *, upstream_m: float = 0.0, downstream_m: float = 0.0) -> tuple[Path, float]:
+    def lane_path(self, lane: int, *, upstream_m: float = 0.0, downstream_m: float = 0.0,
+                  from_junctions: bool = True, into_junctions: bool = True) -> tuple[Path, float]:
         """The path through ``lane`` extended ``upstream_m`` back and ``downstream_m`` on (straightest
-        lanes); returns the path and the arc length where ``lane`` starts on it."""
+        lanes; with ``from_junctions`` / ``into_junctions`` False the upstream part starts where the
+        previous junction ends / the downstream part ends where the next junction begins); returns
+        the path and the arc length where ``lane`` starts on it."""
         g = self.lanes
         parts = [g.lane_points(lane)]
         back, here = 0.0, lane
         while back < upstream_m and self.predecessors[here]:
             here = self._straightest(here, self.predecessors[here], forward=False)
+            if not from_junctions and g.is_junction[here]:
+                break
             parts.insert(0, g.lane_points(here)[:-1])
             back += float(g.length[here])
         ahead, here = 0.0, lane
         while ahead < downstream_m and g.successors[here]:
             here = self._straightest(here, g.successors[here], forward=True)
+            if not into_junctions and g.is_junction[here]:
+                break
             parts.append(g.lane_points(here)[1:])
             ahead += float(g.length[here])
         path = concat_paths(parts)

@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from lead_sim.scene import LightState, Scene
-from lead_sim.scenarios.actors import BICYCLE_MODEL, CAR_MODEL, Obstacles, ScenarioActor
+from lead_sim.scenarios.actors import BICYCLE_MODEL, CAR_MODEL, Obstacles, ScenarioActor, paced_speed
 from lead_sim.scenarios.base import EgoView, Scenario
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.scenarios.flows import Flow
@@ -26,6 +26,8 @@ AFTER_JUNCTION_M = 10.0
 FLOW_UPSTREAM_M = 70.0
 FLOW_DOWNSTREAM_M = 40.0
 FLOW_SPEED = Param("flow_speed", default=10.0, low=1.0, high=40.0, unit="m/s")
+#: A junction lane conflicts with the ego's way when it comes this close (metres) to the ego's path.
+CROSSING_M = 1.5
 SOURCE_GAPS = Param("source_dist_interval", "interval", default=(25.0, 50.0), low=5.0, high=300.0, unit="m")
 
 
@@ -53,11 +55,19 @@ class JunctionScenario(Scenario):
         self.plan_junction(junction)
         return min(g.index_after(junction.exit, AFTER_JUNCTION_M), len(g) - 1)
 
-    def has_light(self, junction: JunctionPass) -> bool:
+    def _approach_lane(self, junction: JunctionPass) -> int | None:
+        """The ego's lane just before ``junction``."""
         g = self.geometry
         position, yaw = g.pose(max(junction.entry - 2, 0))
-        lane = g.lane_at(position, yaw, junction=False)
-        return lane is not None and bool(g.lanes.light_landmark[lane])
+        return g.lane_at(position, yaw, junction=False)
+
+    def has_light(self, junction: JunctionPass) -> bool:
+        lane = self._approach_lane(junction)
+        return lane is not None and bool(self.geometry.lanes.light_landmark[lane])
+
+    def has_stop_sign(self, junction: JunctionPass) -> bool:
+        lane = self._approach_lane(junction)
+        return lane is not None and bool(self.geometry.lanes.stop_landmark[lane])
 
     def plan_junction(self, junction: JunctionPass) -> None:
         """Type-specific checks and precomputation at the junction."""
@@ -74,6 +84,24 @@ class JunctionScenario(Scenario):
             )
         return lanes
 
+    def crossing_lane(self, relation: str, turn: str | None) -> int:
+        """The first junction lane from ``relation`` (going ``turn``) that comes within
+        ``CROSSING_M`` of the ego's path through the junction: it crosses the ego's way or ends on
+        the ego's exit lane (a lane that only passes beside it is no conflict)."""
+        junction = self.junction
+        ego_pts = self.geometry.dense.positions[junction.entry : junction.exit + 1, :2]
+        closest = np.inf
+        for lane in self.conflict_lanes(relation, turn):
+            pts = self.geometry.lanes.lane_points(lane)[:, :2]
+            gap = float(np.min(np.linalg.norm(pts[:, None, :] - ego_pts[None, :, :], axis=2)))
+            if gap <= CROSSING_M:
+                return lane
+            closest = min(closest, gap)
+        raise ScenarioPlacementError(
+            f"{self.where}: no lane from the {relation} side" + (f" going {turn}" if turn else "")
+            + f" meets the ego's path through the junction (closest {closest:.1f} m, limit {CROSSING_M:g} m)"
+        )
+
 
 class JunctionFlow(JunctionScenario):
     """A flow of vehicles through the junction on a lane that conflicts with the ego's way."""
@@ -83,7 +111,7 @@ class JunctionFlow(JunctionScenario):
     HOLD_GREEN: ClassVar[bool] = True
 
     def plan_junction(self, junction: JunctionPass) -> None:
-        self.flow_lane = self.conflict_lanes(*self.FLOW_FROM)[0]
+        self.flow_lane = self.crossing_lane(*self.FLOW_FROM)
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
         path, _ = self.geometry.lane_path(self.flow_lane, upstream_m=FLOW_UPSTREAM_M, downstream_m=FLOW_DOWNSTREAM_M)
@@ -134,16 +162,18 @@ class NonSignalizedJunctionLeftTurnEnterFlow(SignalizedJunctionLeftTurnEnterFlow
 
 
 class OppositeVehicle(JunctionScenario):
-    """One vehicle crosses the junction from the ``direction`` side, timed to meet the ego."""
+    """One vehicle crosses the junction from the ``direction`` side, timed to meet the ego at the
+    conflict point: a blind ego runs into it, a careful one yields."""
 
     PARAMS = (Param("direction", "choice", default="right", choices=("left", "right")),)
     SPEED = 10.0
     START_M = 60.0
+    PACE_UNTIL_M = 8.0
 
     def plan_junction(self, junction: JunctionPass) -> None:
-        lanes = self.conflict_lanes(self.params["direction"], "straight")
-        self.lane = lanes[0]
-        path, lane_start = self.geometry.lane_path(self.lane, upstream_m=self.START_M, downstream_m=40.0)
+        # A lane that never comes near the ego's way (on a right turn) holds no conflict.
+        self.lane = self.crossing_lane(self.params["direction"], "straight")
+        path, _ = self.geometry.lane_path(self.lane, upstream_m=self.START_M, downstream_m=40.0)
         self.path = path
         ego_pts = self.geometry.dense.positions[junction.entry : junction.exit + 1, :2]
         d = np.linalg.norm(path.points[:, None, :2] - ego_pts[None, :, :], axis=2)
@@ -152,17 +182,27 @@ class OppositeVehicle(JunctionScenario):
         self.conflict_index = junction.entry + int(k_ego)
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
-        self.mover = self.new_mover(CAR_MODEL, self.path, 0.0, 0.0, 0.0)
+        # Placed where the nominal speed brings it to the conflict point with the ego (at most
+        # START_M upstream; it waits there for a slow ego).
+        start = max(self.conflict_s - self.SPEED * self.ego_time(ego), 0.0)
+        self.mover = self.new_mover(CAR_MODEL, self.path, start, 0.0, 0.0)
         self.mover.ignore_others = True
         self.launched = False
 
+    def ego_time(self, ego: EgoView) -> float:
+        """Seconds until the ego reaches the conflict point at its current speed (at least 2 m/s)."""
+        return self.geometry.metres_between(ego.index, self.conflict_index) / max(ego.speed, 2.0)
+
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
-        if not self.launched:
-            ego_time = self.geometry.metres_between(ego.index, self.conflict_index) / max(ego.speed, 2.0)
-            own_time = (self.conflict_s - self.mover.s) / self.SPEED
-            if own_time >= ego_time - 0.5:
-                self.launched = True
-                self.mover.speed = self.mover.target_speed = self.SPEED
+        ego_time = self.ego_time(ego)
+        remaining = self.conflict_s - self.mover.s
+        if not self.launched and remaining / self.SPEED >= ego_time:
+            self.launched = True
+            self.mover.speed = self.SPEED
+        if self.launched:
+            # Re-paced every tick until it commits (PACE_UNTIL_M before the conflict point) to get
+            # there with the ego, which may still be speeding up or slowing down.
+            self.mover.target_speed = paced_speed(remaining, ego_time, self.SPEED) if remaining > self.PACE_UNTIL_M else self.mover.target_speed
         self.mover.step(self.ctx.dt, obstacles)
 
 
@@ -222,9 +262,14 @@ class VanillaSignalizedTurnEncounterRedLight(JunctionScenario):
 
 
 class VanillaNonSignalizedTurn(JunctionScenario):
-    """A plain turn at a junction without lights."""
+    """A plain turn at a junction without lights or a stop sign for the ego (the stop-sign case is
+    its own type, VanillaNonSignalizedTurnEncounterStopsign)."""
 
     TURN, SIGNALIZED = "turn", False
+
+    def plan_junction(self, junction: JunctionPass) -> None:
+        if self.has_stop_sign(junction):
+            raise ScenarioPlacementError(f"{self.where}: a stop sign governs the ego at the junction after the trigger")
 
 
 class VanillaNonSignalizedTurnEncounterStopsign(JunctionScenario):
@@ -233,10 +278,7 @@ class VanillaNonSignalizedTurnEncounterStopsign(JunctionScenario):
     TURN, SIGNALIZED = "turn", False
 
     def plan_junction(self, junction: JunctionPass) -> None:
-        g = self.geometry
-        position, yaw = g.pose(max(junction.entry - 2, 0))
-        lane = g.lane_at(position, yaw, junction=False)
-        if lane is None or not g.lanes.stop_landmark[lane]:
+        if not self.has_stop_sign(junction):
             raise ScenarioPlacementError(f"{self.where}: needs a stop sign for the ego at the junction after the trigger")
 
 
@@ -296,6 +338,9 @@ class RouteFlow(Scenario):
     )
     MEET_DISTANCE_M = 3.0
     SEARCH_M = 150.0
+    #: True: the flow must cut across the route (not only join, leave or run beside it).
+    CROSSES: ClassVar[bool] = False
+    CROSS_ANGLE_DEG = 60.0
 
     def plan(self) -> int:
         from lead_sim.routes.planner import RouteError, plan_route
@@ -316,7 +361,26 @@ class RouteFlow(Scenario):
                 f"{self.SEARCH_M:g} m after the trigger"
             )
         self.meet_index = self.trigger_index + int(meets[0])
+        if self.CROSSES and not self._crosses(route_pts):
+            raise ScenarioPlacementError(
+                f"{self.where}: the actor flow never crosses the route (it joins, leaves or runs beside it); "
+                "pick start_actor_flow/end_actor_flow on a lane that cuts across the ego's way"
+            )
         return g.index_after(self.trigger_index + int(meets[-1]), AFTER_JUNCTION_M)
+
+    def _crosses(self, route_pts: np.ndarray) -> bool:
+        """Whether the flow path passes within ``CROSSING_M`` of the route points
+        ``route_pts`` at more than ``CROSS_ANGLE_DEG`` to the route's heading there."""
+        flow_pts = self.flow_path.points[:, :2]
+        d = np.linalg.norm(flow_pts[:, None, :] - route_pts[None, :, :], axis=2)
+        k_flow, k_route = np.nonzero(d < CROSSING_M)
+        if k_flow.size == 0:
+            return False
+        flow_dir = np.gradient(flow_pts, axis=0)[k_flow]
+        route_dir = np.gradient(route_pts, axis=0)[k_route]
+        cos = np.abs(np.sum(flow_dir * route_dir, axis=1)) / np.maximum(
+            np.linalg.norm(flow_dir, axis=1) * np.linalg.norm(route_dir, axis=1), 1e-9)
+        return bool(np.any(cos < np.cos(np.radians(self.CROSS_ANGLE_DEG))))
 
     def spawn(self, scene: Scene, ego: EgoView) -> None:
         model = BICYCLE_MODEL if self.spec.type == "CrossingBicycleFlow" else CAR_MODEL
@@ -351,6 +415,8 @@ class MergerIntoSlowTrafficV2(MergerIntoSlowTraffic):
 class InterurbanActorFlow(RouteFlow):
     """The ego turns left off an interurban road across the oncoming flow."""
 
+    CROSSES = True
+
 
 class InterurbanAdvancedActorFlow(RouteFlow):
     pass
@@ -365,5 +431,7 @@ class HighwayExit(RouteFlow):
 
 class CrossingBicycleFlow(RouteFlow):
     """A flow of bicycles crosses the ego's way at a junction."""
+
+    CROSSES = True
 
     PARAMS = (*RouteFlow.PARAMS[:2], Param("flow_speed", default=5.0, low=1.0, high=15.0, unit="m/s"), SOURCE_GAPS)

@@ -10,7 +10,15 @@ import numpy as np
 
 from lead_framework.agent import VehicleControl
 from lead_sim.scene import Scene
-from lead_sim.scenarios.actors import CAR_MODEL, EMERGENCY_MODEL, MODELS, PARKED_MODEL, Obstacles, ScenarioActor
+from lead_sim.scenarios.actors import (
+    CAR_MODEL,
+    EMERGENCY_MODEL,
+    MODELS,
+    PARKED_MODEL,
+    Obstacles,
+    ScenarioActor,
+    paced_speed,
+)
 from lead_sim.scenarios.base import EgoView, Scenario, ScenarioEvent
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.scenarios.flows import Flow
@@ -180,14 +188,16 @@ class StaticCutIn(CutIn):
 
 class HighwayCutIn(Scenario):
     """A car coming along the lane beside the route (an entry ramp or the next lane, from
-    ``other_actor_location``) merges in front of the ego, timed to reach the merge point
-    ``LEAD_S`` seconds before it."""
+    ``other_actor_location``) cuts in right in front of the ego: paced to reach the merge point
+    when the ego is ``LEAD_M`` metres short of it, it merges at the ego's speed (so a blind ego
+    runs into its side) and speeds up to ``SPEED`` once in the lane."""
 
     PARAMS = (Param("other_actor_location", "location", required=True),)
     SPEED = 12.0
     APPROACH_M = 120.0
     MERGE_LENGTH_M = 15.0
-    LEAD_S = 1.0
+    #: Metres (centre to centre, along the route) the cutter is ahead of the ego at the merge point.
+    LEAD_M = 3.0
 
     def plan(self) -> int:
         g = self.geometry
@@ -214,14 +224,25 @@ class HighwayCutIn(Scenario):
         merge = blend_paths(approach, g.path, s_here, float(g.dense.distances[self.index]), self.MERGE_LENGTH_M, 60.0)
         return Path(np.vstack([approach.points[approach.cum < s_here - 0.5], merge.points])), s_here
 
+    def ego_time(self, ego: EgoView) -> float:
+        """Seconds the ego needs to ``LEAD_M`` short of the merge point at its current speed (at least 2 m/s)."""
+        return (self.geometry.metres_between(ego.index, self.index) - self.LEAD_M) / max(ego.speed, 2.0)
+
     def spawn(self, scene: Scene, ego: EgoView) -> None:
-        path, s_here = self._merge_path()
-        ego_time = self.geometry.metres_between(ego.index, self.index) / max(ego.speed, 2.0)
-        start = float(np.clip(s_here - self.SPEED * (ego_time - self.LEAD_S), 0.0, max(s_here - 10.0, 0.0)))
-        self.merge_end = s_here + self.MERGE_LENGTH_M
+        path, self.s_here = self._merge_path()
+        start = float(np.clip(self.s_here - self.SPEED * self.ego_time(ego), 0.0, max(self.s_here - 10.0, 0.0)))
+        self.merge_end = self.s_here + self.MERGE_LENGTH_M
         self.cutter = self.new_mover(CAR_MODEL, path, start, self.SPEED, self.SPEED)
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
+        if self.cutter.s < self.s_here:
+            # Paced to the merge point with the ego (which may still be speeding up or slowing down).
+            self.cutter.target_speed = paced_speed(self.s_here - self.cutter.s, self.ego_time(ego), self.SPEED)
+        elif self.cutter.s < self.merge_end:
+            # Merging alongside the ego's front: at its speed (within the pacing bounds).
+            self.cutter.target_speed = paced_speed(ego.speed, 1.0, self.SPEED)
+        else:
+            self.cutter.target_speed = self.SPEED
         # It does not give way while merging, as the scenario intends.
         self.cutter.ignore_others = self.cutter.s < self.merge_end
         self.cutter.step(self.ctx.dt, obstacles)

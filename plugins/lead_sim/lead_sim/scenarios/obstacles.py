@@ -110,7 +110,10 @@ class ObstacleInLane(Scenario):
         lane = g.lane_at(np.array([loc.x, loc.y]), math.radians(opposite.transform.rotation.yaw))
         if lane is None:
             raise ScenarioPlacementError(f"{self.where}: the oncoming lane beside the obstacle is not drivable")
-        path, _ = g.lane_path(lane, upstream_m=self.SPAN_M + 80.0, downstream_m=self.params["distance"] + 40.0)
+        # It runs past the ego's start, but leaves the road before a junction there (it would
+        # cross the ego's way through that junction instead of meeting it beside the obstacle).
+        path, _ = g.lane_path(lane, upstream_m=self.SPAN_M + 80.0, downstream_m=self.params["distance"] + 40.0,
+                              into_junctions=False)
         return Flow(path, self.params["speed"] / 3.6, self.params["frequency"], self.rng, self.ctx.ids, CAR_MODEL)
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
@@ -185,32 +188,49 @@ class HazardAtSideLane(ObstacleInLane):
 
     DEFAULT_DISTANCE = 100.0
     SPAN_M = 4.0
+    BIKE_SPACING_M = 3.5
     EXTRA_PARAMS = (
         Param("bicycle_drive_distance", default=50.0, low=0.0, high=500.0, unit="m"),
         Param("bicycle_speed", default=10.0, low=0.0, high=40.0, unit="km/h"),
     )
 
+    #: The bicycles pull up this far (metres) before a junction on their way.
+    JUNCTION_STOP_M = 3.0
+
     def plan(self) -> int:
         super().plan()
+        g = self.geometry
+        # They ride ``bicycle_drive_distance`` metres along the lane edge, or up to the next
+        # junction (they do not ride into it), then stop; the front one ends 4 m past ``ride_m``.
+        drive = self.params["bicycle_drive_distance"]
+        self.ride_m = drive
+        junction = g.next_junction(self.obstacle_index, drive + 4.0)
+        if junction is not None:
+            self.ride_m = min(drive, g.metres_between(self.obstacle_index, junction.entry) - self.JUNCTION_STOP_M - 4.0)
         # The ego passes the bicycles at the latest where they stop.
-        return self.geometry.index_after(self.obstacle_index, self.params["bicycle_drive_distance"] + 4.0 + PASS_MARGIN_M)
+        return g.index_after(self.obstacle_index, self.ride_m + 4.0 + PASS_MARGIN_M)
 
     def layout(self) -> None:
         g = self.geometry
         lateral = self.side * (0.5 * self.lane_width - MODELS[BICYCLE_MODEL][1][1] - 0.4)
         speed = self.params["bicycle_speed"] / 3.6
-        # The bicycles ride ``bicycle_drive_distance`` metres along the lane edge, then stop.
+        # The bicycles ride in a row ``ride_m`` metres along the lane edge, then stop; the rear
+        # one's ride ends ``BIKE_SPACING_M`` short of the front one's.
         start = float(g.dense.distances[self.obstacle_index])
-        stop = start + self.params["bicycle_drive_distance"]
+        stop = start + self.ride_m
         edge = g.path.shifted(lateral)
-        ride = Path(edge.points[(edge.cum >= start - 1.0) & (edge.cum <= stop + 4.0)])
-        self.bikes = [self.new_mover(BICYCLE_MODEL, ride, gap + 1.0, speed, speed) for gap in (0.0, 3.5)]
+        self.bikes = []
+        for behind in (0.0, self.BIKE_SPACING_M):
+            ride = Path(edge.points[(edge.cum >= start - 1.0) & (edge.cum <= stop + 4.0 - behind)])
+            self.bikes.append(self.new_mover(BICYCLE_MODEL, ride, self.BIKE_SPACING_M - behind + 1.0, speed, speed))
         self.ride_start = start - 1.0
 
     def behave(self, scene: Scene, ego: EgoView, obstacles: Obstacles) -> None:
         super().behave(scene, ego, obstacles)
+        # They ride together at one speed: neither keeps a following gap to the other.
+        others = obstacles.without([bike.actor.id for bike in self.bikes])
         for bike in self.bikes:
-            bike.step(self.ctx.dt, obstacles)
+            bike.step(self.ctx.dt, others)
 
     def resolved(self, scene: Scene, ego: EgoView) -> bool:
         front = self.ride_start + max(b.s for b in self.bikes)

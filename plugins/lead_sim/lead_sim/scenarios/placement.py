@@ -43,13 +43,21 @@ def _two_ways(lo: float, hi: float) -> Proposal:
     return propose
 
 
-def _flow_endpoints(kind: str) -> Proposal:
-    """start/end of a flow through the first junction after the trigger, by how it meets the route."""
+#: Flow endpoints lie this far (metres) inside the lanes before and after the junctions around them.
+END_INSET_M = 2.0
+
+
+def _flow_endpoints(kind: str, along_route_m: float | None = None) -> Proposal:
+    """start/end of a flow through the first junction after the trigger, by how it meets the route;
+    it ends 30 m after the junction, or with ``along_route_m`` on the route that far after it
+    (the flow then keeps to the ego's road)."""
     def propose(g: RouteGeometry, trigger: int, rng: np.random.Generator) -> dict[str, Any] | None:
         junction = g.next_junction(trigger, 80.0)
         if junction is None:
             return None
         if kind == "oncoming":
+            if junction.turn != "left":
+                return None  # the ego turns off across the oncoming flow
             lanes = g.junction_lanes(junction, "oncoming", "straight")
         elif kind == "crossing":
             lanes = g.junction_lanes(junction, "left", "straight") + g.junction_lanes(junction, "right", "straight")
@@ -61,8 +69,17 @@ def _flow_endpoints(kind: str) -> Proposal:
                      if np.linalg.norm(g.lanes.lane_points(k)[-1, :2] - end) < 0.5]
         if not lanes:
             return None
-        path, _ = g.lane_path(lanes[int(rng.integers(len(lanes)))], upstream_m=60.0, downstream_m=30.0)
-        start, end = path.points[0], path.points[-1]
+        # Between the junctions before and after (a point where junction lanes overlap could send
+        # the planned flow another way), ends pulled in by END_INSET_M.
+        path, _ = g.lane_path(lanes[int(rng.integers(len(lanes)))], upstream_m=60.0, downstream_m=30.0,
+                              from_junctions=False, into_junctions=False)
+        inset = min(END_INSET_M, 0.25 * path.length)
+        start, end = path.pose_at(inset)[0], path.pose_at(path.length - inset)[0]
+        if along_route_m is not None:
+            index = g.index_after(junction.exit, along_route_m)
+            if g.metres_between(junction.exit, index) < along_route_m - 1.0:
+                return None
+            end = g.dense.positions[index]
         speed = float(round(rng.uniform(6.0, 12.0), 1))
         gap = float(round(rng.uniform(15.0, 30.0)))
         return {"start_actor_flow": tuple(map(float, start)), "end_actor_flow": tuple(map(float, end)),
@@ -79,6 +96,16 @@ def _slow_flow(kind: str) -> Proposal:
             params["flow_speed"] = float(round(rng.uniform(3.0, 5.0), 1))
         return params
     return propose
+
+
+def _slow_traffic(g: RouteGeometry, trigger: int, rng: np.random.Generator) -> dict[str, Any] | None:
+    """Slow, dense traffic the ego merges into, going on along the ego's road well past the merge
+    (so an ego faster than it catches up with it)."""
+    params = _flow_endpoints("merging", along_route_m=80.0)(g, trigger, rng)
+    if params is not None:
+        gap = float(round(rng.uniform(10.0, 15.0)))
+        params.update(flow_speed=float(round(rng.uniform(2.5, 4.0), 1)), source_dist_interval=(gap, gap + 10.0))
+    return params
 
 
 def _junction_flow(g: RouteGeometry, trigger: int, rng: np.random.Generator) -> dict[str, Any]:
@@ -124,7 +151,7 @@ PROPOSALS: dict[str, Proposal] = {
     "OppositeVehicleTakingPriority": lambda g, t, rng: {"direction": _direction(rng)},
     "InterurbanActorFlow": _flow_endpoints("oncoming"), "InterurbanAdvancedActorFlow": _flow_endpoints("merging"),
     "EnterActorFlow": _flow_endpoints("merging"), "EnterActorFlowV2": _flow_endpoints("merging"),
-    "MergerIntoSlowTraffic": _slow_flow("merging"), "MergerIntoSlowTrafficV2": _slow_flow("merging"),
+    "MergerIntoSlowTraffic": _slow_traffic, "MergerIntoSlowTrafficV2": _slow_traffic,
     "HighwayExit": _flow_endpoints("beside"), "CrossingBicycleFlow": _slow_flow("crossing"),
     "HighwayCutIn": _highway_cut_in,
     "StaticCutIn": lambda g, t, rng: {"distance": float(round(rng.uniform(30.0, 60.0))), "direction": _direction(rng)},
