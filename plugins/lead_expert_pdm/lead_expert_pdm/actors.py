@@ -22,6 +22,10 @@ VEHICLE_KINDS = (VEHICLE, BICYCLE, PARKED, EMERGENCY)
 SPEED_INFLATION_S = 0.1
 #: Actors farther than this (metres) are not forecast.
 RELEVANT_RADIUS_M = 50.0
+#: An actor faster than this (m/s) has moved: standing vehicles never seen moving may be obstacles.
+MOVING_SPEED = 0.15
+#: An actor standing this long (seconds) counts as parked even if it moved before.
+LONG_STANDING_S = 20.0
 #: LEAD's asymmetry rule: an actor the student cannot perceive has no LiDAR point and fewer pixels than this.
 MIN_VISIBLE_PIXELS = 5
 
@@ -40,10 +44,13 @@ class Forecast:
 
 
 class ActorTracker:
-    """Remembers each actor's last yaw and speed to recover the control it is repeating."""
+    """Remembers each actor's last yaw and speed to recover the control it is repeating, and
+    which actors were ever seen moving."""
 
     def __init__(self) -> None:
         self._last: dict[int, tuple[float, float, float]] = {}  # id -> (time, yaw, speed)
+        self.moved_ids: set[int] = set()
+        self._standing_since: dict[int, float] = {}
 
     def forecast(self, actors: Any, time_s: float, ego_xy: np.ndarray, steps: int, dt: float,
                  ignored_ids: frozenset[int] = frozenset()) -> Forecast:
@@ -63,6 +70,9 @@ class ActorTracker:
                 yaw_rate[row] = float(wrap_angle(yaw[row] - last[1])) / gap
                 accel[row] = np.clip((speed[row] - last[2]) / gap, -8.0, 4.0)
         self._last = {int(ids[row]): (time_s, float(yaw[row]), float(speed[row])) for row in range(1, n)}
+        self.moved_ids.update(int(i) for i in ids[1:][speed[1:] > MOVING_SPEED])
+        standing = {int(i) for i in ids[1:][speed[1:] <= MOVING_SPEED]}
+        self._standing_since = {i: self._standing_since.get(i, time_s) for i in standing}
         near = np.sum((position[:, :2] - ego_xy[:2]) ** 2, axis=1) < RELEVANT_RADIUS_M**2
         near[0] = False
         if ignored_ids:
@@ -81,6 +91,12 @@ class ActorTracker:
         half = np.repeat(np.asarray(actors.extent, float)[rows, None, :2], steps, axis=1)
         half[..., 0] += np.where(moving_vehicle, SPEED_INFLATION_S, 0.0)[:, None] * speeds
         return Forecast(rows, k, xy, yaws, half, speed[rows], velocity[rows])
+
+
+    def parked_ids(self, time_s: float) -> set[int]:
+        """Actors never seen moving, or standing for ``LONG_STANDING_S`` (broken down, parked for good)."""
+        long_standing = {i for i, since in self._standing_since.items() if time_s - since >= LONG_STANDING_S}
+        return (set(self._standing_since) - self.moved_ids) | long_standing
 
 
 def invisible_actor_ids(boxes: Sequence[Mapping[str, Any]] | None) -> frozenset[int] | None:

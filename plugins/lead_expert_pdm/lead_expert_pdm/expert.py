@@ -5,12 +5,16 @@ Every tick:
 1. project the ego onto the smoothed dense route;
 2. base target speed: 0.72 x the lane's speed limit, clamped to [6.75, 20] m/s, capped at 25 km/h
    in and just before junctions, and by a comfortable lateral acceleration in curves;
-3. shift the path around static obstacles blocking the lane (:mod:`lead_expert_pdm.shifts`);
+3. shift the path (:mod:`lead_expert_pdm.shifts`): around obstacles and slow bicycles blocking
+   the lane (through the oncoming lane only in a gap of its traffic), aside for an emergency
+   vehicle coming from behind (then wait for it to pass), right of oncoming cars cutting into the
+   lane; lights and stops are those where the shifted path passes them;
 4. forecast the ego (bicycle model + its own controllers, 2.0 s, 1.1 s near lane changes, 20 Hz)
    and the other actors; every actor whose forecast box meets the ego's at the same step is a
    hazard; red/yellow lights and unserved stop signs on the route are hazards at their stop line;
 5. target speed = the minimum IDM target over the hazards (``pdm_idm`` planner);
-6. after ~170 ticks standing behind a vehicle or obstacle, creep forward;
+6. starting beside the route (a parking spot), wait for a gap in the lane's traffic; after ~170
+   ticks standing behind a vehicle or obstacle, creep forward;
 7. lateral PID on a speed-dependent look-ahead point; throttle/brake from target and speed.
 
 Only the privileged view is used: ``snapshot()`` (actors, lights, stop signs), ``dense_route``,
@@ -31,6 +35,7 @@ from lead_expert_pdm.actors import (
     BICYCLE,
     OBSTACLE,
     PARKED,
+    VEHICLE_KINDS,
     WALKER,
     ActorTracker,
     Forecast,
@@ -41,7 +46,7 @@ from lead_expert_pdm.ego_forecast import forecast_ego, heading_error
 from lead_expert_pdm.geometry import boxes_intersect, to_local, wrap_angle
 from lead_expert_pdm.idm import HazardType, IdmPlanner
 from lead_expert_pdm.route import CHANGE_LANE_OPTIONS, ExpertRoute
-from lead_expert_pdm.shifts import ObstacleShifter
+from lead_expert_pdm.shifts import OVERTAKE_SPEED, ObstacleShifter
 from lead_expert_pdm.signals import light_crossings, stop_zones
 from lead_framework.agent import Agent, PrivilegedView, VehicleControl
 from lead_framework.controllers import LateralPid, LongitudinalController
@@ -59,6 +64,20 @@ SIGNAL_HORIZON_M = 60.0
 #: The ego box is widened by this margin (metres per side) in forecasts.
 EGO_WIDTH_MARGIN_M = 0.15
 EGO_LENGTH_MARGIN_M = 0.5
+#: Speed (m/s) while moving aside for an emergency vehicle; once aside, the ego waits for it to pass.
+YIELD_SPEED = 3.0
+#: Starting farther than this (metres) from the route, the ego merges into the lane through a gap of
+#: ``MERGE_GAP_S`` seconds of the vehicles coming from behind;
+#: it waits only while farther than ``MERGE_COMMIT_OFFSET_M`` (not yet in the lane); merging ends
+#: within ``MERGE_DONE_OFFSET_M`` of the route.
+MERGE_FROM_OFFSET_M = 1.5
+MERGE_DONE_OFFSET_M = 0.8
+MERGE_COMMIT_OFFSET_M = 2.6
+MERGE_GAP_S = 2.5
+MERGE_SIDE_MARGIN_M = 1.0
+#: Waiting to pass a blocked stretch, the ego stands this much farther back than the two-way gap,
+#: so that it can pull out around the stretch from standstill.
+WAIT_STANDOFF_M = 4.0
 
 
 class ExpertError(RuntimeError):
@@ -138,10 +157,12 @@ class PdmExpert(Agent):
         self.tracker = ActorTracker()
         self.shifter = ObstacleShifter(self.route, getattr(privileged, "map", None))
         scene = privileged.snapshot()
-        self.lights = light_crossings(self.route, scene.traffic_lights)
-        self.stops = stop_zones(self.route, scene.stop_signs)
+        self._signals_on_path(scene)
         self._live_lights = {int(light.id): light for light in getattr(privileged, "traffic_lights", scene.traffic_lights)}
         self.served_stops: set[tuple[int, int]] = set()
+        # Starting beside the route (a parking spot): merge into the lane only through a gap.
+        start_xy = np.asarray(scene.actors.position[0, :2], float)
+        self.merging = bool(np.linalg.norm(start_xy - self.route.points[0]) > MERGE_FROM_OFFSET_M)
         self.stop_standing_ticks = 0
         self.stopped_ticks = 0
         self.creep_left = 0
@@ -155,13 +176,22 @@ class PdmExpert(Agent):
         ego_yaw = float(actors.yaw[0])
         speed = float(np.linalg.norm(np.asarray(actors.velocity[0, :2])))
         if self.config.shift_obstacles:
-            self.shifter.update(actors, self.route.s)
+            self.shifter.update(actors, self.route.s, self.tracker.parked_ids(scene.time_s))
         s = self.route.update_progress(ego_xy)
+        if self.route.version != self._signals_version:
+            self._signals_on_path(scene)
         base, limit, junction = self._base_speed(s)
         ignored = self._ignored_ids(input_data)
         hazards = self._actor_hazards(actors, scene.time_s, ego_xy, ego_yaw, speed, s, base, ignored)
         hazards += self._signal_hazards(s, speed)
         target, binding = self.planner.target_speed(base, speed, hazards)
+        if self.merging:  # hold in the spot until the gap is clear; once partly in the lane, go on
+            offset = float(np.linalg.norm(ego_xy - np.asarray(self.route.point_at(s))))
+            self.merging = offset > MERGE_DONE_OFFSET_M
+            if offset > MERGE_COMMIT_OFFSET_M and not self._merge_gap_clear(actors, s):
+                target = 0.0
+        if self.shifter.yielding and self.shifter.emergency_close:  # move aside slowly, then wait there
+            target = 0.0 if self.shifter.aside else min(target, YIELD_SPEED)
         target, creeping = self._unblock(target, binding, speed, hazards)
         steer = self.lateral.step(heading_error(self.route, ego_xy[0], ego_xy[1], ego_yaw, s, self.lateral.params.lookahead_m(speed)))
         throttle, brake = self.longitudinal.step(target, speed)
@@ -171,6 +201,12 @@ class PdmExpert(Agent):
             route_s=float(s), creeping=creeping, shifted=self.shifter.active,
         )
         return VehicleControl(throttle=throttle, steer=steer, brake=brake)
+
+    def _signals_on_path(self, scene: Any) -> None:
+        """Lights and stops where the current (possibly shifted) path passes them."""
+        self.lights = light_crossings(self.route, scene.traffic_lights)
+        self.stops = stop_zones(self.route, scene.stop_signs)
+        self._signals_version = self.route.version
 
     # ------------------------------------------------------------------------- target speed
     def _base_speed(self, s: float) -> tuple[float, float, bool]:
@@ -183,6 +219,8 @@ class PdmExpert(Agent):
         junction = bool(route.is_junction[window].any())
         if junction:
             base = min(base, c.junction_speed)
+        if self.shifter.oncoming:  # overtaking through the oncoming lane: no dawdling there
+            base = max(base, OVERTAKE_SPEED)
         curvature = route.curvature_ahead(s, max(8.0, 1.5 * base))
         if curvature > 1e-3:
             base = min(base, max(math.sqrt(c.lateral_comfort_accel / curvature), 3.0))
@@ -246,8 +284,12 @@ class PdmExpert(Agent):
             return HazardType.PEDESTRIAN, gap, 0.0
         if kind == BICYCLE:
             return HazardType.BICYCLE, gap, leader_speed
-        if kind in (OBSTACLE, PARKED):  # waiting for the oncoming lane to clear: two-way gap rules
-            return (HazardType.TWO_WAY if self.shifter.waiting else HazardType.OBSTACLE), gap, 0.0
+        if int(actors.ids[row]) in self.shifter.blocking_ids:
+            if self.shifter.waiting:  # waiting for a free lane: two-way gap rules, standing back to have room to pull out
+                return HazardType.TWO_WAY, max(gap - WAIT_STANDOFF_M, 0.0), leader_speed
+            return HazardType.OBSTACLE, gap, leader_speed
+        if kind in (OBSTACLE, PARKED):
+            return HazardType.OBSTACLE, gap, 0.0
         return HazardType.LEADING_VEHICLE, gap, leader_speed
 
     def _signal_hazards(self, s: float, speed: float) -> list[tuple[HazardType, float, float]]:
@@ -261,18 +303,38 @@ class PdmExpert(Agent):
             stopping = speed * speed / (2.0 * 3.72)
             if state == RED or (state == YELLOW and gap > stopping):
                 hazards.append((HazardType.RED_LIGHT, max(gap, 0.0), 0.0))
-        for passage in self.stops:
+        pending = [p for p in self.stops if p.key not in self.served_stops and p.stop_s - front <= SIGNAL_HORIZON_M]
+        for n, passage in enumerate(pending):
             gap = passage.stop_s - front
-            if passage.key in self.served_stops or gap > SIGNAL_HORIZON_M:
-                continue
-            standing = speed < STANDING_SPEED and gap < 4.0
-            self.stop_standing_ticks = self.stop_standing_ticks + 1 if standing else 0
-            if gap < -1.0 or self.stop_standing_ticks >= STOP_STANDING_TICKS:
+            if n == 0:  # the ego can stand only at the nearest one
+                standing = speed < STANDING_SPEED and gap < 4.0
+                self.stop_standing_ticks = self.stop_standing_ticks + 1 if standing else 0
+            if gap < -1.0 or (n == 0 and self.stop_standing_ticks >= STOP_STANDING_TICKS):
                 self.served_stops.add(passage.key)  # stood at it (not just started there), or passed it
                 self.stop_standing_ticks = 0
                 continue
             hazards.append((HazardType.STOP_SIGN, max(gap, 0.0), 0.0))
         return hazards
+
+    def _merge_gap_clear(self, actors: Any, s: float) -> bool:
+        """No vehicle in the route lane reaches the ego within ``MERGE_GAP_S`` or is beside it (ParkingExit)."""
+        kinds = np.asarray(actors.kinds, int)
+        rows = np.flatnonzero(np.isin(kinds, VEHICLE_KINDS))
+        rows = rows[rows > 0]
+        if rows.size == 0:
+            return True
+        # The lane is straight at a parking spot; the frame of the route point beside the ego
+        # reaches behind the route start too, where the vehicles to let by come from.
+        i = self.route.index_at(s)
+        lane_yaw = float(self.route.yaws[i])
+        local = to_local(np.asarray(actors.position, float)[rows, :2], np.asarray(self.route.point_at(s)), lane_yaw)
+        speed = np.linalg.norm(np.asarray(actors.velocity, float)[rows, :2], axis=1)
+        aligned = np.cos(np.asarray(actors.yaw, float)[rows] - lane_yaw) > 0.5
+        in_lane = (np.abs(local[:, 1]) < 2.0) & aligned
+        gap = local[:, 0]  # negative: behind the ego
+        beside = np.abs(gap) < 2.0 * self.ego_half_length + MERGE_SIDE_MARGIN_M
+        coming = (gap < 0.0) & (-gap < speed * MERGE_GAP_S + 2.0 * self.ego_half_length + MERGE_SIDE_MARGIN_M)
+        return not (in_lane & (beside | coming)).any()
 
     def _unblock(self, target: float, binding: HazardType | None, speed: float,
                  hazards: list[tuple[HazardType, float, float]]) -> tuple[float, bool]:

@@ -65,6 +65,13 @@ class ExpertRoute:
         self.is_junction = np.asarray(is_junction, dtype=bool)
         self.speed_limits = np.asarray(speed_limits, dtype=float)
         self.offsets = np.zeros(len(self.center))
+        #: Counts changes of the path (shifts), for what is derived from it.
+        self.version = 0
+        center_steps = np.linalg.norm(np.diff(self.center, axis=0), axis=1)
+        #: Arc lengths and headings of the unshifted centre line.
+        self.center_distances = np.concatenate([[0.0], np.cumsum(center_steps)])
+        self.center_yaws = (np.arctan2(np.gradient(self.center[:, 1]), np.gradient(self.center[:, 0]))
+                            if len(self.center) > 1 else np.zeros(1))
         self._geometry()
         self.index = 0
         self.s = 0.0
@@ -86,8 +93,7 @@ class ExpertRoute:
         return cls(positions, options, junction, limits)
 
     def _geometry(self) -> None:
-        yaw = np.arctan2(np.gradient(self.center[:, 1]), np.gradient(self.center[:, 0])) if len(self.center) > 1 else np.zeros(1)
-        right = np.stack([-np.sin(yaw), np.cos(yaw)], axis=1)
+        right = np.stack([-np.sin(self.center_yaws), np.cos(self.center_yaws)], axis=1)
         self.points = self.center + self.offsets[:, None] * right
         steps = np.linalg.norm(np.diff(self.points, axis=0), axis=1)
         self.distances = np.concatenate([[0.0], np.cumsum(steps)])
@@ -102,6 +108,7 @@ class ExpertRoute:
     def set_offsets(self, offsets: np.ndarray) -> None:
         """Shift the path sideways by ``offsets`` (metres per point, positive = right)."""
         self.offsets = np.asarray(offsets, float).copy()
+        self.version += 1
         self._geometry()
 
     @property
@@ -149,17 +156,33 @@ class ExpertRoute:
         samples = s + np.arange(0.0, metres, spacing)
         return np.array([self.point_at(float(v)) for v in samples])
 
+    def center_s(self, s: float) -> float:
+        """Arc length on the unshifted centre line of the point at arc length ``s`` of the path."""
+        i = self.index_at(s)
+        return float(self.center_distances[i] + (s - self.distances[i]))
+
+    def center_window(self, s_center: float, metres: float) -> slice:
+        """Point indices from centre-line arc length ``s_center`` to ``s_center + metres``."""
+        lo = int(np.searchsorted(self.center_distances, s_center, side="right")) - 1
+        hi = int(np.searchsorted(self.center_distances, s_center + metres, side="right"))
+        return slice(min(max(lo, 0), len(self) - 1), min(max(hi, 1), len(self)))
+
     def window(self, s: float, metres: float) -> slice:
         """Point indices from arc length ``s`` to ``s + metres``."""
         return slice(self.index_at(s), self.index_at(s + metres) + 1)
 
     def curvature_ahead(self, s: float, metres: float) -> float:
-        """Largest absolute curvature (1/m) in the next ``metres`` (heading change per metre)."""
-        part = self.yaws[self.window(s, metres)]
+        """Largest absolute curvature (1/m) of the road in the next ``metres`` (heading change per metre).
+
+        Measured on the unshifted centre line: lateral shifts around obstacles are gentle ramps
+        that the look-ahead controller smooths further; they do not slow the ego down.
+        """
+        window = self.window(s, metres)
+        part = self.center_yaws[window]
         if part.size < 3:
             return 0.0
         turn = np.abs(np.angle(np.exp(1j * np.diff(part))))
-        steps = np.maximum(np.diff(self.distances[self.window(s, metres)]), 1e-3)[: turn.size]
+        steps = np.maximum(np.diff(self.center_distances[window]), 1e-3)[: turn.size]
         window = 4
         if turn.size >= window:
             turn = np.convolve(turn, np.ones(window), "valid")

@@ -1,4 +1,5 @@
-"""Where the route meets traffic lights and stop signs, computed once per route from the scene.
+"""Where the route's current path meets traffic lights and stop signs (computed anew when the
+path is shifted: passing an obstacle in the next lane, the stops of that lane apply).
 
 A route may pass the same junction twice, so each passage is its own event: a light's stop line
 crossed by a route segment heading along the governed lane, or a run of route points inside a
@@ -19,6 +20,9 @@ from lead_expert_pdm.route import ExpertRoute
 #: Minimum cosine between route heading and the governed lane's heading.
 ALIGNED_COS = 0.5
 LINE_TOLERANCE_M = 0.5
+#: A stop affects the ego while the lane up to this far ahead (metres) reaches into its volume.
+STOP_PROXIMITY_M = 4.0
+SIDEWAYS_STOP_EXTRA_M = 2.0
 
 
 @attrs.define(frozen=True)
@@ -36,7 +40,7 @@ def _cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def light_crossings(route: ExpertRoute, lights: list[Any]) -> list[SignalOnRoute]:
     """Every route segment crossing a light's stop line in the lane's direction."""
-    p, q = route.center[:-1], route.center[1:]
+    p, q = route.points[:-1], route.points[1:]
     seg_yaw = np.arctan2(q[:, 1] - p[:, 1], q[:, 0] - p[:, 0])
     found: list[SignalOnRoute] = []
     for light in lights:
@@ -55,17 +59,26 @@ def light_crossings(route: ExpertRoute, lights: list[Any]) -> list[SignalOnRoute
 
 
 def stop_zones(route: ExpertRoute, stops: list[Any]) -> list[SignalOnRoute]:
-    """Every run of route points inside a stop sign's trigger volume; the stop position is the run's end."""
+    """Every run of path points where a stop sign affects the ego, with the position to stop at.
+
+    As the leaderboard judges it, a stop affects the ego from ``STOP_PROXIMITY_M`` before its
+    trigger volume (the lane ahead reaches into it) to the volume's end. The stop position is the
+    run's end; where the path leaves the run sideways (coming back into the lane after passing an
+    obstacle), ``SIDEWAYS_STOP_EXTRA_M`` later, so that the ego still stands inside the run.
+    """
     found: list[SignalOnRoute] = []
     for stop in stops:
         centre = np.asarray(stop.trigger_center, float)
         extent = np.asarray(stop.trigger_extent, float)
-        local = to_local(route.center, centre, float(stop.trigger_yaw))
-        inside = (np.abs(local[:, 0]) <= extent[0]) & (np.abs(local[:, 1]) <= extent[1] + LINE_TOLERANCE_M)
+        local = to_local(route.points, centre, float(stop.trigger_yaw))
+        beside = np.abs(local[:, 1]) <= extent[1] + LINE_TOLERANCE_M
+        inside = beside & (local[:, 0] >= -extent[0] - STOP_PROXIMITY_M) & (local[:, 0] <= extent[0])
         inside &= np.cos(route.yaws - float(stop.trigger_yaw)) > ALIGNED_COS
         indices = np.flatnonzero(inside).tolist()
         for passage, (first, last) in enumerate(_runs(indices)):
-            found.append(SignalOnRoute((int(stop.id), passage), stop, float(route.distances[last])))
+            sideways = last + 1 < len(beside) and not beside[last + 1] and local[last, 0] < extent[0] - 1.0
+            stop_s = float(route.distances[last]) + (SIDEWAYS_STOP_EXTRA_M if sideways else 0.0)
+            found.append(SignalOnRoute((int(stop.id), passage), stop, stop_s))
     return sorted(found, key=lambda item: item.stop_s)
 
 
