@@ -17,6 +17,8 @@ class Flow:
     ``prefill`` places actors along the whole path at start, so the flow is dense from the first tick.
     """
 
+    SOURCE_CLEAR_M = 8.0
+
     def __init__(self, path: Path, speed: float, gap_interval: tuple[float, float], rng: np.random.Generator,
                  ids: itertools.count, model: str, *, prefill: bool = True, lateral_offset: float = 0.0):
         self.path = path
@@ -54,9 +56,17 @@ class Flow:
             mover.step(dt, obstacles, gap)
         self.movers = [m for m in self.movers if not m.finished]
         last_s = min((m.s for m in self.movers), default=np.inf)
-        if not self.stopped and last_s >= self._next_gap:
+        if not self.stopped and last_s >= self._next_gap and self._source_free(obstacles):
             self._add(0.0)
             self._next_gap = self._draw_gap()
+
+    def _source_free(self, obstacles: Obstacles) -> bool:
+        """No other body (the ego included) is within ``SOURCE_CLEAR_M`` of the path's start: a new
+        actor never appears on top of something that drives over the source."""
+        others = obstacles.without([m.actor.id for m in self.movers])
+        if others.ids.size == 0:
+            return True
+        return bool(np.min(np.linalg.norm(others.xy - self.path.points[0, :2], axis=1)) > self.SOURCE_CLEAR_M)
 
     def gap_at(self, s_on_path: float) -> float:
         """Distance (metres) along the path from ``s_on_path`` back to the nearest actor approaching it."""
