@@ -1,11 +1,11 @@
 """Driving Score of the ``pdm_expert`` on the embedded benchmarks: the generated Bench2Drive set
-(one route per each of the 44 types) and the Longest6 mini set, each under its own protocol.
+(one route per each of the 44 types) and the Longest6 mini (or full) set, each under its own protocol.
 
 Prints one line per route (id, scenario types, DS, RC, infraction keys, status) and the mean
 DS/RC/IS per benchmark.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/expert_ds.py [--seed 0] [--workers 2]
-        [--benchmark bench2drive|longest6|both] [--types Accident,ParkingExit]
+        [--benchmark bench2drive|longest6|both] [--longest6-subset mini|full] [--types Accident,ParkingExit]
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--benchmark", choices=("bench2drive", "longest6", "both"), default="both")
     parser.add_argument("--types", default="", help="comma-separated scenario types: only routes with one of them")
+    parser.add_argument("--longest6-subset", choices=("mini", "full"), default="mini",
+                        help="Longest6 set: 2 routes on grid_small, or the 36 routes of 1-3 km on grid_medium")
     parser.add_argument("--vehicles", type=int, default=10, help="background vehicles of the world")
     parser.add_argument("--walkers", type=int, default=4, help="background walkers of the world")
     args = parser.parse_args()
@@ -77,7 +79,7 @@ def main() -> None:
     if args.benchmark in ("bench2drive", "both"):
         run_benchmark("bench2drive", Bench2DriveBenchmark(SimBenchmarkConfig(subset="mini", count=44)), world, args)
     if args.benchmark in ("longest6", "both"):
-        run_benchmark("longest6", Longest6Benchmark(SimBenchmarkConfig(subset="mini")), world, args)
+        run_benchmark("longest6", Longest6Benchmark(SimBenchmarkConfig(subset=args.longest6_subset)), world, args)
 
 
 if __name__ == "__main__":

@@ -358,25 +358,19 @@ class FrameRecorder(Observer):
             "future_yaws": [round(float(wrap(f[2] - yaw)), 5) for f in future],
             "future_speeds": [round(f[3], 4) for f in future],
         }
+        # the saved ticks ahead whose actor poses are known (a box's future stops at its first missing pose)
+        ahead = []
+        for step in range(1, BOX_FUTURE_STEPS + 1):
+            poses = self.actor_poses.get(frame.tick + step * self.save_every)
+            if poses is None:
+                break
+            ahead.append(poses)
         labelled = []
         for box in boxes:
             entry = dict(box)
-            entry["future"] = self._box_future(frame.tick, box, pose) if box["class"] in ACTOR_BOX_CLASSES else []
+            entry["future"] = _box_future(ahead, int(box["id"]), pose) if box["class"] in ACTOR_BOX_CLASSES else []
             labelled.append(entry)
         return labels, labelled
-
-    def _box_future(self, tick: int, box: dict[str, Any], pose: tuple[float, float, float]) -> list[list[float]]:
-        x, y, yaw = pose
-        c, s = math.cos(yaw), math.sin(yaw)
-        out = []
-        for step in range(1, BOX_FUTURE_STEPS + 1):
-            later = self.actor_poses.get(tick + step * self.save_every, {}).get(int(box["id"]))
-            if later is None:
-                break
-            dx, dy = later[0] - x, later[1] - y
-            turn = (later[2] - yaw + math.pi) % (2.0 * math.pi) - math.pi
-            out.append([round(dx * c + dy * s, 4), round(-dx * s + dy * c, 4), round(turn, 5)])
-        return out
 
     def _finish(self, frame: _Frame) -> None:
         meta = dict(frame.meta)
@@ -401,6 +395,22 @@ class FrameRecorder(Observer):
             del self.actor_poses[old]
         for old in [t for t in self.ego_history if t <= frame.tick]:
             del self.ego_history[old]
+
+
+def _box_future(ahead: list[dict[int, tuple[float, float, float]]], actor_id: int, pose: tuple[float, float, float]
+                ) -> list[list[float]]:
+    """[[x, y, yaw], ...] of one actor at the saved ticks ``ahead`` (actor id -> world pose), in the frame of ``pose``."""
+    x, y, yaw = pose
+    c, s = math.cos(yaw), math.sin(yaw)
+    out = []
+    for poses in ahead:
+        later = poses.get(actor_id)
+        if later is None:
+            break
+        dx, dy = later[0] - x, later[1] - y
+        turn = (later[2] - yaw + math.pi) % (2.0 * math.pi) - math.pi
+        out.append([round(dx * c + dy * s, 4), round(-dx * s + dy * c, 4), round(turn, 5)])
+    return out
 
 
 def _control_dict(control: Any) -> dict[str, float]:

@@ -14,7 +14,7 @@ from lead_sim.maps.towns import load_town
 from lead_sim.scene import ActorArrays, ActorKind, Scene
 from lead_sim.sensors import CarlaTag, SensorSuite, decode_depth, encode_depth
 from lead_sim.sensors.camera import FAR_M, encode_inverse_depth
-from lead_sim.sensors.raycast import ray_box_hits
+from lead_sim.sensors.raycast import ray_box_hits, ray_pair_hits
 from lead_sim.sensors.tags import Ground
 from lead_sim.sensors.transforms import invert_rigid, pose_matrix, vehicle_matrix
 
@@ -44,9 +44,9 @@ def scene(town) -> Scene:
     return Scene(tick=0, time_s=0.0, actors=actors)
 
 
-def _reference_depth(scene: Scene, suite: SensorSuite) -> np.ndarray:
+def _reference_depth(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     """Depth (m along the optical axis) of every pixel centre by casting its ray against the ground plane and
-    each box: no rasterisation, no plane coefficients."""
+    each box (no rasterisation, no plane coefficients), and the depth of the ground alone."""
     actors = scene.actors
     ego = vehicle_matrix(actors.position[0], float(actors.yaw[0]), float(actors.extent[0, 2]))
     camera_from_world = invert_rigid(ego @ pose_matrix(FRONT))
@@ -56,7 +56,8 @@ def _reference_depth(scene: Scene, suite: SensorSuite) -> np.ndarray:
     length = np.linalg.norm(rays, axis=-1)
     down = -rays[..., 2]
     with np.errstate(divide="ignore"):
-        depth = np.where(down > FRONT.z / FAR_M, FRONT.z / down, FAR_M)  # flat ground 2.25 m below
+        ground = np.where(down > FRONT.z / FAR_M, FRONT.z / down, FAR_M)  # flat ground 2.25 m below
+    depth = ground
     rot, trans = camera_from_world[:3, :3], camera_from_world[:3, 3]
     for row in range(1, len(actors)):
         center = actors.position[row] @ rot.T + trans
@@ -64,16 +65,18 @@ def _reference_depth(scene: Scene, suite: SensorSuite) -> np.ndarray:
         box_rotation = rot @ np.array([[math.cos(yaw), -math.sin(yaw), 0], [math.sin(yaw), math.cos(yaw), 0], [0, 0, 1]])
         hit, _ = ray_box_hits(rays / length[..., None], center, box_rotation, actors.extent[row])
         depth = np.minimum(depth, hit / length)
-    return depth
+    return depth, ground
 
 
 def test_depth_from_face_planes_matches_ray_casting(town, scene):
     suite = SensorSuite([SensorSpec("depth", "depth", FRONT, {"width": SIZE, "height": SIZE, "fov": FOV})], town)
     rendered = decode_depth(suite.read(scene, Weather(), 0)["depth"][1])
-    reference = _reference_depth(scene, suite)
+    reference, ground = _reference_depth(scene)
     close = np.abs(rendered - reference) < 0.01 * np.maximum(reference, 1.0)
     # only pixels on an object's outline may differ (polygon filling vs exact ray hits)
     assert close.mean() > 0.97
+    on_objects = reference < ground - 0.5
+    assert on_objects.sum() > 200 and close[on_objects].mean() > 0.9
     assert (reference < 20).sum() > 0.3 * reference.size and close[reference < 20].mean() > 0.97
 
 
@@ -142,3 +145,20 @@ def test_lidar_points_match_per_sensor_transforms():
                                for pose, data in readings]).astype(np.float32)
     assert np.array_equal(lidar_points(readings), expected)
     assert lidar_points([]).shape == (0, 4)
+
+
+def test_pairwise_slab_test_matches_per_box_casting():
+    rng = np.random.default_rng(4)
+    directions = rng.normal(size=(400, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    boxes = [(rng.uniform(-8, 8, 3), rng.uniform(-math.pi, math.pi), rng.uniform(0.3, 2.5, 3)) for _ in range(5)]
+    boxes.append((np.zeros(3), 0.3, np.ones(3)))  # around the sensor: rays start inside and miss
+    hits = []
+    for center, yaw, extent in boxes:
+        rotation = np.array([[math.cos(yaw), -math.sin(yaw), 0], [math.sin(yaw), math.cos(yaw), 0], [0, 0, 1.0]])
+        expected, _ = ray_box_hits(directions, center, rotation, extent)
+        pairs = ray_pair_hits(directions, np.tile(center, (400, 1)), np.tile(rotation, (400, 1, 1)), np.tile(extent, (400, 1)))
+        assert np.array_equal(np.isfinite(pairs), np.isfinite(expected))
+        np.testing.assert_allclose(pairs[np.isfinite(pairs)], expected[np.isfinite(expected)], rtol=1e-12)
+        hits.append(int(np.isfinite(pairs).sum()))
+    assert sum(hits[:-1]) > 20 and hits[-1] == 0

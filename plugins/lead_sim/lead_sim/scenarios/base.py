@@ -140,6 +140,11 @@ class Scenario:
         self._actors.append(actor)
         return actor
 
+    def drop(self, actor: ScenarioActor) -> None:
+        """Take ``actor`` out of the world (it drove off the end of its path)."""
+        if actor in self._actors:
+            self._actors.remove(actor)
+
     def new_mover(self, model: str, path: Path, s: float, speed: float, target_speed: float) -> Mover:
         """An actor of ``model`` moving along ``path`` from arc length ``s``."""
         kind, extent = MODELS[model]

@@ -92,6 +92,8 @@ class HardBreakRoute(Scenario):
         elif self.stopped_at is not None and t - self.stopped_at >= self.STOP_S:
             self.lead.target_speed = 8.0
         self.lead.step(self.ctx.dt, obstacles)
+        if self.lead.finished and self.stopped_at is not None:
+            self.drop(self.lead.actor)  # it drives on, off the route's end, instead of parking there
 
 
 class CutIn(Scenario):

@@ -5,14 +5,14 @@ plane at the ego's height into the image) followed by colour look-ups; boxes are
 back faces culled, one flat-shaded polygon per visible face (clipped at the near plane). Cameras sharing a
 pose and intrinsics share one :class:`CameraView`, so label cameras cost little on top of the RGB camera.
 
-Depth is exact per pixel for planes: the inverse depth of a plane is affine in the pixel coordinates, so a
-face-id image plus three coefficients per face give the depth of every pixel.
+Depth is exact per pixel for planes: the inverse depth of a plane is affine in the pixel coordinates, so the
+ground and every face paint three coefficients into three images and two multiply-adds give the depth of every
+pixel (float32: within a few 24-bit depth steps, well under a millimetre, of the float64 value).
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import attrs
 import cv2
@@ -22,7 +22,6 @@ from lead_framework.sensors import Pose
 from lead_sim.sensors.frame import FrameContext
 from lead_sim.sensors.tags import GROUND_TO_TAG, CarlaTag, Ground
 from lead_sim.sensors.transforms import invert_rigid, pose_matrix
-from lead_sim.sensors.world_raster import CLASS_SHIFT
 from lead_sim.sensors.weather import Look
 
 NEAR_M = 0.05
@@ -30,12 +29,12 @@ FAR_M = 1000.0  # CARLA's depth camera range
 CROP_M = 150.0  # ground raster taken around the camera
 MAX_BOX_DISTANCE_M = 150.0
 SHIFT = 4  # fixed-point bits for polygon vertices
+#: RGB palette index bits below the ground class (the depth bin or the sky's height level).
+CLASS_SHIFT = 6
 #: Faces of a box as corner indices (see Solids.corners) with their outward axis and sign.
 FACES = np.array([[4, 6, 7, 5], [0, 2, 3, 1], [2, 6, 7, 3], [0, 4, 5, 1], [1, 5, 7, 3], [0, 4, 6, 2]])
 FACE_AXIS = np.array([0, 0, 1, 1, 2, 2])
 FACE_SIGN = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
-#: Shifted ground class -> CARLA tag.
-_SHIFTED_TO_TAG = np.repeat(GROUND_TO_TAG[:16], 1 << CLASS_SHIFT)
 #: RGB ground colours are looked up by (ground class, depth bin): bins grow geometrically from 2 m.
 DEPTH_BINS = 1 << CLASS_SHIFT
 BIN_EDGES = np.geomspace(2.0, 400.0, DEPTH_BINS - 1)
@@ -44,13 +43,22 @@ SKY_CLASS = 15
 PRODUCTS = frozenset({"rgb", "semantic", "depth", "ids"})
 
 
-class Face(NamedTuple):
-    """A box face seen by a camera: its solid, face index, camera-frame polygon and centre distance."""
+@attrs.define
+class Faces:
+    """Box faces seen by a camera, far to near: solid index, face index, image polygon (fixed point, ``SHIFT``
+    bits), a camera-frame point on the face's plane and the distance of the face's centre."""
 
-    solid: int
-    face: int
-    polygon: np.ndarray
-    distance: float
+    solid: np.ndarray  # (F,) int64
+    face: np.ndarray  # (F,) int64
+    pixels: list[np.ndarray]  # F arrays (K, 2) int32
+    anchor: np.ndarray  # (F, 3)
+    distance: np.ndarray  # (F,)
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+
+NO_FACES = Faces(np.zeros(0, np.int64), np.zeros(0, np.int64), [], np.zeros((0, 3)), np.zeros(0))
 
 
 @attrs.define
@@ -97,8 +105,12 @@ class CameraView:
         self.ground_depth = np.where(self.sky, FAR_M, 1.0 / np.maximum(inv_ground, 1.0 / FAR_M))
         ray_z = (rays / np.linalg.norm(rays, axis=-1, keepdims=True)) @ up_in_camera
         self.sky_height = np.clip(np.arcsin(np.clip(ray_z, -1, 1)) / (math.pi / 4), 0.0, 1.0)
-        self.u, self.v = u, v
-        self.ground_depth_image = encode_depth(self.ground_depth)
+        self._u, self._v = u.astype(np.float32), v.astype(np.float32)
+        self._ground_coeffs = self._plane_coeffs(up_in_camera, np.float64(-pose.z)).tolist()
+        # buffers reused every tick
+        self._coefficients = tuple(np.empty((height, width), np.float32) for _ in range(3))
+        self._index = np.empty((height, width), np.intp)
+        self._classes = np.empty((height, width), np.uint8)
         # Low bits of the palette index: the ground's depth bin; sky pixels get SKY_CLASS << CLASS_SHIFT | height
         # level, and as SKY_CLASS has every class bit set, OR-ing any ground class leaves them sky.
         sky_level = np.round(self.sky_height * (DEPTH_BINS - 1)).astype(np.uint16) | np.uint16(SKY_CLASS << CLASS_SHIFT)
@@ -119,25 +131,24 @@ class CameraView:
 
     # ---- ground -------------------------------------------------------------------------------------------
     def _ground_classes(self, ctx: FrameContext, camera_from_world: np.ndarray) -> np.ndarray:
-        """Ground class of every pixel, shifted (``class << CLASS_SHIFT``, uint16)."""
+        """Ground class of every pixel (uint8 :class:`~lead_sim.sensors.tags.Ground`)."""
         raster = ctx.raster
         sensor_world = invert_rigid(camera_from_world)[:3, 3]
         ground_z = ctx.ego_matrix[2, 3]
         rows, cols = raster.classes.shape
-        c0 = int(np.clip((sensor_world[0] - CROP_M - raster.x0) / raster.resolution, 0, cols))
-        c1 = int(np.clip((sensor_world[0] + CROP_M - raster.x0) / raster.resolution, 0, cols))
-        r0 = int(np.clip((sensor_world[1] - CROP_M - raster.y0) / raster.resolution, 0, rows))
-        r1 = int(np.clip((sensor_world[1] + CROP_M - raster.y0) / raster.resolution, 0, rows))
+        x, y = float(sensor_world[0]), float(sensor_world[1])
+        c0, c1 = (int(min(max((x + side - raster.x0) / raster.resolution, 0), cols)) for side in (-CROP_M, CROP_M))
+        r0, r1 = (int(min(max((y + side - raster.y0) / raster.resolution, 0), rows)) for side in (-CROP_M, CROP_M))
         if c1 <= c0 or r1 <= r0:
-            return np.full((self.height, self.width), Ground.TERRAIN << CLASS_SHIFT, np.uint16)
+            return np.full((self.height, self.width), Ground.TERRAIN, np.uint8)
         res = raster.resolution
         cell_to_world = np.array(
             [[res, 0.0, raster.x0 + c0 * res], [0.0, res, raster.y0 + r0 * res], [0.0, 0.0, ground_z], [0.0, 0.0, 1.0]]
         )
         homography = self.project @ camera_from_world[:3, :] @ cell_to_world
         return cv2.warpPerspective(
-            raster.classes_shifted[r0:r1, c0:c1], homography, (self.width, self.height), flags=cv2.INTER_NEAREST,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN) << CLASS_SHIFT,
+            raster.classes[r0:r1, c0:c1], homography, (self.width, self.height), dst=self._classes,
+            flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=int(Ground.TERRAIN),
         )
 
     def _palette(self, look: Look) -> np.ndarray:
@@ -153,11 +164,11 @@ class CameraView:
         return self._palettes[look]
 
     # ---- boxes --------------------------------------------------------------------------------------------
-    def _visible_faces(self, ctx: FrameContext, camera_from_world: np.ndarray) -> list[Face]:
-        """Faces that face the camera, far to near."""
+    def _visible_faces(self, ctx: FrameContext, camera_from_world: np.ndarray) -> Faces:
+        """Faces that face the camera, far to near (by box distance; a box's faces in ``FACES`` order)."""
         solids = ctx.solids
         if not len(solids):
-            return []
+            return NO_FACES
         rot, trans = camera_from_world[:3, :3], camera_from_world[:3, 3]
         corners = ctx.solid_corners @ rot.T + trans  # (M, 8, 3)
         centers = solids.center @ rot.T + trans
@@ -176,107 +187,125 @@ class CameraView:
         face_corners = corners[keep][:, FACES]  # (K, 6, 4, 3)
         face_centers = face_corners.mean(axis=2)
         facing = np.einsum("kfj,kfj->kf", normals, face_centers) < 0.0
-        face_depth = np.linalg.norm(face_centers, axis=2)
-        face_ahead = ahead[keep][:, FACES].all(axis=2)
-        faces = []
-        for k, f in zip(*np.nonzero(facing)):
-            polygon = face_corners[k, f]
-            if not face_ahead[k, f]:
-                polygon = _clip_near(polygon)
-                if len(polygon) < 3:
-                    continue
-            faces.append(Face(int(keep[k]), int(f), polygon, float(face_depth[k, f])))
-        return faces
+        box, face = np.nonzero(facing)
+        polygons = face_corners[box, face]  # (F, 4, 3)
+        whole = ahead[keep][:, FACES].all(axis=2)[box, face]
+        pixels: list[np.ndarray] = [np.empty(0)] * len(box)
+        for i, pts in zip(np.flatnonzero(whole), self._project(polygons[whole])):
+            pixels[i] = pts
+        anchor = polygons[:, 0].copy()
+        usable = np.ones(len(box), bool)
+        for i in np.flatnonzero(~whole):  # faces crossing the near plane: clip, or drop what is left of them
+            clipped = _clip_near(polygons[i])
+            if len(clipped) < 3:
+                usable[i] = False
+                continue
+            pixels[i], anchor[i] = self._project(clipped[None])[0], clipped[0]
+        if not usable.all():
+            pixels = [pts for pts, ok in zip(pixels, usable) if ok]
+            box, face, polygons, anchor = box[usable], face[usable], polygons[usable], anchor[usable]
+        face_distance = np.linalg.norm(polygons.mean(axis=1), axis=1)
+        return Faces(keep[box], face, pixels, anchor, face_distance)
 
-    def _pixels(self, faces: list[Face]) -> list[np.ndarray]:
-        """Fixed-point image polygons of the faces (projected in one go)."""
-        if not faces:
-            return []
-        vertices = np.concatenate([face.polygon for face in faces])
-        uv = np.empty((len(vertices), 2))
-        uv[:, 0] = self.cx + self.focal * vertices[:, 1] / vertices[:, 0]
-        uv[:, 1] = self.cy - self.focal * vertices[:, 2] / vertices[:, 0]
-        fixed = np.round(uv * (1 << SHIFT)).astype(np.int32)
-        return np.split(fixed, np.cumsum([len(face.polygon) for face in faces])[:-1])
+    def _project(self, polygons: np.ndarray) -> np.ndarray:
+        """Fixed-point image coordinates (..., K, 2) int32 of camera-frame vertices (..., K, 3) ahead of the camera."""
+        uv = np.empty(polygons.shape[:-1] + (2,))
+        uv[..., 0] = self.cx + self.focal * polygons[..., 1] / polygons[..., 0]
+        uv[..., 1] = self.cy - self.focal * polygons[..., 2] / polygons[..., 0]
+        return np.round(uv * (1 << SHIFT)).astype(np.int32)
 
     # ---- render -------------------------------------------------------------------------------------------
     def render(self, ctx: FrameContext, look: Look, products: frozenset[str]) -> CameraImages:
         if not products <= PRODUCTS:
             raise ValueError(f"unknown camera products {sorted(products - PRODUCTS)}; known: {sorted(PRODUCTS)}")
         camera_from_world = invert_rigid(ctx.ego_matrix @ self.mount)
-        ground = self._ground_classes(ctx, camera_from_world)
+        classes = self._ground_classes(ctx, camera_from_world)
         faces = self._visible_faces(ctx, camera_from_world)
-        polygons = self._pixels(faces)
         out = CameraImages()
-        solids = ctx.solids
         if "rgb" in products:
-            out.rgb = self._rgb(ground, faces, polygons, ctx, look)
+            out.rgb = self._rgb(classes, faces, ctx, look)
         if "semantic" in products:
-            tags = np.take(_SHIFTED_TO_TAG, ground)
-            np.copyto(tags, np.uint8(CarlaTag.SKY), where=self.sky)
-            for face, pts in zip(faces, polygons):
-                cv2.fillConvexPoly(tags, pts, int(solids.tag[face.solid]), cv2.LINE_8, SHIFT)
-            out.semantic = cv2.merge([self._zeros, self._zeros, tags, self._opaque])
-        if products & {"depth", "ids"}:
+            out.semantic = self._semantic(classes, faces, ctx)
+        if "ids" in products:
             ids = np.zeros((self.height, self.width), np.uint16)
-            for k, pts in enumerate(polygons):
+            for k, pts in enumerate(faces.pixels):
                 cv2.fillConvexPoly(ids, pts, k + 1, cv2.LINE_8, SHIFT)
-            out.face_ids = ids
-            out.face_solid = np.array([face.solid for face in faces], dtype=np.int64)
-            if "depth" in products:
-                out.depth = self._depth_image(ids, faces, camera_from_world, ctx)
+            out.face_ids, out.face_solid = ids, faces.solid
+        if "depth" in products:
+            out.depth = encode_inverse_depth(self._inverse_depth(faces, camera_from_world, ctx))
         return out
 
-    def _rgb(self, ground: np.ndarray, faces: list[Face], polygons: list[np.ndarray], ctx: FrameContext, look: Look
-             ) -> np.ndarray:
-        palette = self._palette(look)
-        index = cv2.bitwise_or(ground, self._low_bits)
-        image = np.take(palette, index).view(np.uint8).reshape(self.height, self.width, 4)
-        if faces:
-            solids = ctx.solids
-            solid = np.array([face.solid for face in faces])
+    def _rgb(self, classes: np.ndarray, faces: Faces, ctx: FrameContext, look: Look) -> np.ndarray:
+        index = self._index
+        np.copyto(index, classes)
+        np.left_shift(index, CLASS_SHIFT, out=index)
+        np.bitwise_or(index, self._low_bits, out=index)
+        image = self._palette(look).take(index).view(np.uint8).reshape(self.height, self.width, 4)
+        if len(faces):
             world_normals = self._face_normals(faces, ctx)
             sun = look.ambient + (1.0 - look.ambient) * np.maximum(world_normals @ look.sun_direction, 0.0)
-            depth = np.array([face.distance for face in faces])
-            bgr = look.shade(solids.bgr[solid].astype(np.float64), depth, sun)
-            for colour, pts in zip(bgr.tolist(), polygons):
+            bgr = look.shade(ctx.solids.bgr[faces.solid].astype(np.float64), faces.distance, sun)
+            for colour, pts in zip(bgr.tolist(), faces.pixels):
                 cv2.fillConvexPoly(image, pts, (*colour, 255.0), cv2.LINE_8, SHIFT)
         return image
 
-    @staticmethod
-    def _face_normals(faces: list[Face], ctx: FrameContext) -> np.ndarray:
-        """(F, 3) outward world normals of the faces."""
-        solid = np.array([face.solid for face in faces])
-        which = np.array([face.face for face in faces])
-        return ctx.solids.rotation[solid, :, FACE_AXIS[which]] * FACE_SIGN[which][:, None]
+    def _semantic(self, classes: np.ndarray, faces: Faces, ctx: FrameContext) -> np.ndarray:
+        """CARLA tags in the red channel of a BGRA image."""
+        tags = cv2.LUT(classes, GROUND_TO_TAG)
+        np.copyto(tags, np.uint8(CarlaTag.SKY), where=self.sky)
+        for tag, pts in zip(ctx.solids.tag[faces.solid].tolist(), faces.pixels):
+            cv2.fillConvexPoly(tags, pts, tag, cv2.LINE_8, SHIFT)
+        return cv2.merge([self._zeros, self._zeros, tags, self._opaque])
 
-    def _depth_image(self, ids: np.ndarray, faces: list[Face], camera_from_world: np.ndarray, ctx: FrameContext
-                     ) -> np.ndarray:
-        """CARLA depth image: the constant ground/sky depth with each face's exact plane depth on top."""
-        image = self.ground_depth_image.copy()
-        on_face = ids > 0
-        if not faces or not on_face.any():
-            return image
-        coeffs = np.zeros((len(faces) + 1, 3))  # row k: face k (ids start at 1)
-        normals = self._face_normals(faces, ctx) @ camera_from_world[:3, :3].T
-        offsets = np.einsum("fj,fj->f", normals, np.array([face.polygon[0] for face in faces]))
-        coeffs[1:] = self._plane_coeffs(normals.T, offsets).T
-        face = ids[on_face]
-        inverse = coeffs[face, 0] * self.u[on_face] + coeffs[face, 1] * self.v[on_face] + coeffs[face, 2]
-        depth = np.where(inverse > 1.0 / FAR_M, 1.0 / np.maximum(inverse, 1.0 / FAR_M), FAR_M)
-        image[on_face] = encode_depth(depth)
-        return image
+    @staticmethod
+    def _face_normals(faces: Faces, ctx: FrameContext) -> np.ndarray:
+        """(F, 3) outward world normals of the faces."""
+        return ctx.solids.rotation[faces.solid, :, FACE_AXIS[faces.face]] * FACE_SIGN[faces.face][:, None]
+
+    def _inverse_depth(self, faces: Faces, camera_from_world: np.ndarray, ctx: FrameContext) -> np.ndarray:
+        """(H, W) float32 inverse depth (1/m) of each pixel's plane, the ground's or a face's: it is affine in the
+        pixel coordinates, ``a u + b v + c``, so each face paints its three coefficients and one pass combines
+        them. The sky is where the ground's inverse depth is at most 1 / FAR_M. The result is a buffer of the
+        view that the next call overwrites."""
+        a, b, c = self._coefficients
+        for image, value in zip((a, b, c), self._ground_coeffs):
+            image.fill(value)
+        if len(faces):
+            normals = self._face_normals(faces, ctx) @ camera_from_world[:3, :3].T
+            offsets = np.einsum("fj,fj->f", normals, faces.anchor)
+            for (ka, kb, kc), pts in zip(self._plane_coeffs(normals.T, offsets).T.tolist(), faces.pixels):
+                cv2.fillConvexPoly(a, pts, ka, cv2.LINE_8, SHIFT)
+                cv2.fillConvexPoly(b, pts, kb, cv2.LINE_8, SHIFT)
+                cv2.fillConvexPoly(c, pts, kc, cv2.LINE_8, SHIFT)
+        cv2.accumulateProduct(a, self._u, c)
+        cv2.accumulateProduct(b, self._v, c)
+        return c
+
+
+DEPTH_CODES = 256**3 - 1  # CARLA's 24-bit depth: code / DEPTH_CODES * FAR_M metres
 
 
 def encode_depth(depth_m: np.ndarray) -> np.ndarray:
     """CARLA's depth encoding: normalized = (R + G*256 + B*256^2) / (256^3 - 1), depth = 1000 m * normalized."""
-    value = np.round(np.clip(depth_m / FAR_M, 0.0, 1.0) * (256**3 - 1)).astype(np.uint32)
-    out = np.empty(depth_m.shape + (4,), np.uint8)
-    out[..., 2] = value & 0xFF
-    out[..., 1] = (value >> 8) & 0xFF
-    out[..., 0] = (value >> 16) & 0xFF
-    out[..., 3] = 255
-    return out
+    return _pack_depth_codes(np.round(np.clip(depth_m / FAR_M, 0.0, 1.0) * DEPTH_CODES).astype(np.uint32))
+
+
+def encode_inverse_depth(inverse: np.ndarray) -> np.ndarray:
+    """CARLA's depth encoding of float32 inverse depths (1/m, overwritten); those at most 1 / FAR_M (the sky) get
+    the far plane."""
+    np.multiply(inverse, np.float32(FAR_M), out=inverse)
+    np.maximum(inverse, np.float32(1.0), out=inverse)
+    np.divide(np.float32(DEPTH_CODES), inverse, out=inverse)
+    return _pack_depth_codes(np.rint(inverse, out=inverse).astype(np.uint32))
+
+
+def _pack_depth_codes(codes: np.ndarray) -> np.ndarray:
+    """(..., 4) uint8 BGRA of uint32 24-bit ``codes`` (overwritten): B the high byte, G the middle, R the low
+    one, A 255."""
+    np.left_shift(codes, np.uint32(8), out=codes)
+    np.bitwise_or(codes, np.uint32(0xFF), out=codes)
+    codes.byteswap(inplace=True)  # memory order B, G, R, A
+    return codes.view(np.uint8).reshape(codes.shape + (4,))
 
 
 def decode_depth(bgra: np.ndarray) -> np.ndarray:

@@ -121,25 +121,30 @@ class Lidar:
             ctx.add_counts(ctx.lidar_hits, ctx.solids.actor_row, np.bincount(solid[on_box], minlength=len(ctx.solids)))
         ctx.lidar_read = True
         points = direction * distance[:, None]
-        if self.config.semantic:
-            return self._semantic(ctx, points, direction, solid, np.compress(returned, axis.ravel()), on_box)
-        out = np.empty((len(points), 4), np.float32)
+        out = np.empty((len(points), 6 if self.config.semantic else 4), np.float32)
         out[:, :3] = points
-        out[:, 3] = np.exp(-self.config.atmosphere_attenuation_rate * distance)
+        if self.config.semantic:
+            self._semantic(ctx, out, points, direction, solid, np.compress(returned, axis.ravel()), on_box)
+        else:
+            out[:, 3] = np.exp(-self.config.atmosphere_attenuation_rate * distance)
         return out
 
-    def _semantic(self, ctx, points, direction, solid, axis, on_box) -> np.ndarray:
+    def _semantic(self, ctx: FrameContext, out: np.ndarray, points: np.ndarray, direction: np.ndarray,
+                  solid: np.ndarray, axis: np.ndarray, on_box: np.ndarray) -> None:
+        """Fill columns 3-5 of ``out``: cos_angle, object_idx and object_tag (boxes' or the ground's)."""
         sensor_to_world = ctx.ego_matrix @ self.mount
-        normals = np.tile(self.up, (len(points), 1))
-        if on_box.any():
-            box_axes = sensor_to_world[:3, :3].T @ ctx.solids.rotation[solid[on_box]]  # (K, 3, 3) in sensor frame
-            normals[on_box] = box_axes[np.arange(on_box.sum()), :, axis[on_box]]
-        cos_angle = np.abs(np.einsum("ij,ij->i", normals, direction))
-        object_idx = np.zeros(len(points))
-        tag = np.zeros(len(points))
-        object_idx[on_box] = ctx.solids.object_id[solid[on_box]]
-        tag[on_box] = ctx.solids.tag[solid[on_box]]
-        ground = ~on_box
-        world = points[ground] @ sensor_to_world[:3, :3].T + sensor_to_world[:3, 3]
-        tag[ground] = GROUND_TO_TAG[ctx.raster.lookup(world[:, :2])]
-        return np.column_stack([points, cos_angle, object_idx, tag]).astype(np.float32)
+        cos_angle = direction @ self.up  # the ground's normal is the sensor frame's up
+        world = points @ sensor_to_world[:3, :3].T + sensor_to_world[:3, 3]
+        tag = GROUND_TO_TAG[ctx.raster.lookup(world[:, :2])].astype(np.float32)
+        object_idx = np.zeros(len(points), np.float32)
+        box_rows = np.flatnonzero(on_box)
+        if len(box_rows):
+            hit = solid[box_rows]
+            world_normals = ctx.solids.rotation[hit, :, axis[box_rows]]  # (K, 3) entry face axis in the world
+            normals = world_normals @ sensor_to_world[:3, :3]  # in the sensor frame
+            cos_angle[box_rows] = np.einsum("ij,ij->i", normals, direction[box_rows])
+            object_idx[box_rows] = ctx.solids.object_id[hit]
+            tag[box_rows] = ctx.solids.tag[hit]
+        out[:, 3] = np.abs(cos_angle)
+        out[:, 4] = object_idx
+        out[:, 5] = tag

@@ -18,7 +18,7 @@ from lead_framework.world import TICK_RATE_HZ
 from lead_sim.scene import EGO_INDEX
 from lead_sim.sensors.configs import RadarConfig
 from lead_sim.sensors.frame import FrameContext
-from lead_sim.sensors.raycast import angular_bounds, ray_box_hits
+from lead_sim.sensors.raycast import angular_bounds, ray_pair_hits
 from lead_sim.sensors.transforms import invert_rigid, pose_matrix
 from lead_sim.sensors.weather import Look
 
@@ -42,6 +42,28 @@ class Radar:
         self.directions = np.stack([np.cos(alt) * np.cos(az), np.cos(alt) * np.sin(az), np.sin(alt)], -1)
         self.step = step
 
+    def _cast(self, distance: np.ndarray, solid: np.ndarray, boxes: np.ndarray, centers: np.ndarray,
+              rotations: np.ndarray, extents: np.ndarray, blocks: tuple[np.ndarray, ...]) -> None:
+        """Nearest hits of ``boxes`` (solid indices; on equal distances the earlier box wins) into ``distance``
+        and ``solid`` (rows, cols). Each box is tested against its block of rays only (``blocks``: row start,
+        row stop, column start, column stop per box), all (ray, box) pairs in one pass."""
+        r0, r1, a0, a1 = blocks
+        columns = a1 - a0
+        sizes = (r1 - r0) * columns
+        pair_box = np.repeat(np.arange(len(boxes)), sizes)
+        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        row = r0[pair_box] + within // columns[pair_box]
+        col = a0[pair_box] + within % columns[pair_box]
+        box = boxes[pair_box]
+        hit = ray_pair_hits(self.directions[row, col], centers[box], rotations[pair_box], extents[box])
+        ray = row * distance.shape[1] + col
+        order = np.lexsort((pair_box, hit, ray))  # by ray, then distance, then box
+        ray_sorted = ray[order]
+        first = order[np.concatenate([[True], ray_sorted[1:] != ray_sorted[:-1]])]
+        first = first[np.isfinite(hit[first])]
+        distance.flat[ray[first]] = hit[first]
+        solid.flat[ray[first]] = box[first]
+
     def read(self, ctx: FrameContext, look: Look) -> np.ndarray:
         distance = np.full(self.directions.shape[:2], np.inf)
         solid = np.full(distance.shape, -1, dtype=np.int64)
@@ -60,13 +82,10 @@ class Radar:
             a1 = np.searchsorted(self.azimuths, az_start + az_width + self.step)
             r0 = np.searchsorted(-self.altitudes, -el_max - self.step)
             r1 = np.searchsorted(-self.altitudes, -el_min + self.step)
-            for i in np.flatnonzero((a1 > a0) & (r1 > r0)):
-                m, rows, cols = near[i], slice(r0[i], r1[i]), slice(a0[i], a1[i])
-                hit, _ = ray_box_hits(self.directions[rows, cols], centers[m], rotations[i], solids.extent[m])
-                block = distance[rows, cols]
-                closer = hit < block
-                block[closer] = hit[closer]
-                solid[rows, cols][closer] = m
+            boxes = np.flatnonzero((a1 > a0) & (r1 > r0))
+            if len(boxes):
+                self._cast(distance, solid, near[boxes], centers, rotations[boxes], solids.extent,
+                           (r0[boxes], r1[boxes], a0[boxes], a1[boxes]))
         rows, cols = np.nonzero(distance <= self.config.range)
         if len(rows) > self.max_points:
             keep = np.linspace(0, len(rows) - 1, self.max_points).round().astype(np.int64)

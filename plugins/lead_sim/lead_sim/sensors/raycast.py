@@ -31,6 +31,21 @@ def ray_box_hits(directions: np.ndarray, center: np.ndarray, rotation: np.ndarra
     return np.where(hit, entry, np.inf), near.argmax(axis=-1) if with_axis else None
 
 
+def ray_pair_hits(directions: np.ndarray, centers: np.ndarray, rotations: np.ndarray, extents: np.ndarray
+                  ) -> np.ndarray:
+    """Entry distances (P,) of P (ray, box) pairs: ray p (``directions`` (P, 3)) against box p (``centers`` (P, 3),
+    ``rotations`` (P, 3, 3) box-to-sensor, ``extents`` (P, 3)); the slab test of :func:`ray_box_hits`."""
+    local = np.einsum("pi,pij->pj", directions, rotations)
+    origin = -np.einsum("pji,pj->pi", rotations, centers)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = 1.0 / local
+        t1 = (-extents - origin) * inverse
+        t2 = (extents - origin) * inverse
+    entry = _max3(np.minimum(t1, t2))
+    exit_ = _min3(np.maximum(t1, t2))
+    return np.where((entry <= exit_) & (entry > 0.0), entry, np.inf)
+
+
 def _max3(values: np.ndarray) -> np.ndarray:
     """Max over a last axis of size 3 (numpy's reductions over short axes are slow)."""
     return np.maximum(np.maximum(values[..., 0], values[..., 1]), values[..., 2])

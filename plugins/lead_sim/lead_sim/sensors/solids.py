@@ -7,6 +7,7 @@ ego's ground height (the embedded world's ground is flat around the ego).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import attrs
@@ -77,12 +78,15 @@ def _actor_tags(scene: Scene, rows: np.ndarray) -> np.ndarray:
     blueprints = scene.actors.blueprints
     for i in np.flatnonzero(tags == CarlaTag.CAR):
         row = rows[i]
-        blueprint = blueprints[row].lower() if row < len(blueprints) else ""
-        for word, tag in _BLUEPRINT_TAGS:
-            if word in blueprint:
-                tags[i] = tag
-                break
+        tags[i] = _car_tag(blueprints[row] if row < len(blueprints) else "")
     return tags
+
+
+@functools.lru_cache(maxsize=1024)
+def _car_tag(blueprint: str) -> CarlaTag:
+    """The tag of a car-kind actor's blueprint (trucks, buses and motorbikes have their own)."""
+    lowered = blueprint.lower()
+    return next((tag for word, tag in _BLUEPRINT_TAGS if word in lowered), CarlaTag.CAR)
 
 
 def _prop_boxes(scene: Scene, ground_z: float) -> list[tuple]:

@@ -9,7 +9,6 @@ bridges and hills (Town03/04/05/07 rise up to ~11 m).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import os
@@ -31,7 +30,6 @@ MARGIN_M = 30.0
 MARKING_WIDTH_M = 0.15
 STOP_LINE_WIDTH_M = 0.4
 DASH_PERIOD_M = 6.0  # broken markings: 3 m painted, 3 m gap
-CLASS_SHIFT = 6
 STOP_LANDMARK_TYPES = ("206", "1000001")  # stop sign, traffic light
 
 _SIDE_LANE_CLASSES = {
@@ -65,17 +63,12 @@ class GroundRaster:
 
     def lookup(self, xy: np.ndarray) -> np.ndarray:
         """Ground class at (N, 2) world positions (terrain outside the raster)."""
-        col = np.floor((xy[:, 0] - self.x0) / self.resolution).astype(np.int64)
-        row = np.floor((xy[:, 1] - self.y0) / self.resolution).astype(np.int64)
         rows, cols = self.classes.shape
+        col = np.floor((xy[:, 0] - self.x0) / self.resolution)
+        row = np.floor((xy[:, 1] - self.y0) / self.resolution)
         inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
-        return np.where(inside, self.classes[np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)], Ground.TERRAIN)
-
-    @functools.cached_property
-    def classes_shifted(self) -> np.ndarray:
-        """uint16 ``classes << CLASS_SHIFT``: cameras OR a per-pixel depth bin into the low bits to index
-        one colour palette."""
-        return np.left_shift(self.classes.astype(np.uint16), CLASS_SHIFT)
+        cell = (row * cols + col).astype(np.intp)
+        return np.where(inside, self.classes.take(cell, mode="clip"), np.uint8(Ground.TERRAIN))
 
 
 def _quad(x: float, y: float, yaw_rad: float, length: float, width: float, lateral: float = 0.0) -> np.ndarray:
