@@ -160,6 +160,9 @@ class PdmExpert(Agent):
         self._signals_on_path(scene)
         self._live_lights = {int(light.id): light for light in getattr(privileged, "traffic_lights", scene.traffic_lights)}
         self.served_stops: set[tuple[int, int]] = set()
+        #: Light passages the ego decided to stop for at yellow: the decision holds until green, so
+        #: it never turns back into 'go' halfway through braking and reaches the line at red.
+        self.stopping_for: set[tuple[int, int]] = set()
         # Starting beside the route (a parking spot): merge into the lane only through a gap.
         start_xy = np.asarray(scene.actors.position[0, :2], float)
         self.merging = bool(np.linalg.norm(start_xy - self.route.points[0]) > MERGE_FROM_OFFSET_M)
@@ -301,7 +304,11 @@ class PdmExpert(Agent):
                 continue
             state = int(self._live_lights.get(int(passage.signal.id), passage.signal).state)
             stopping = speed * speed / (2.0 * 3.72)
-            if state == RED or (state == YELLOW and gap > stopping):
+            if state == YELLOW and gap > stopping:
+                self.stopping_for.add(passage.key)
+            elif state not in (RED, YELLOW):
+                self.stopping_for.discard(passage.key)
+            if state == RED or passage.key in self.stopping_for:
                 hazards.append((HazardType.RED_LIGHT, max(gap, 0.0), 0.0))
         pending = [p for p in self.stops if p.key not in self.served_stops and p.stop_s - front <= SIGNAL_HORIZON_M]
         for n, passage in enumerate(pending):

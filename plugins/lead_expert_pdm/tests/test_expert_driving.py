@@ -64,6 +64,41 @@ def test_expert_stops_at_a_red_light():
     assert 2.0 < gap < 12.0
 
 
+class YellowThenRed(Observer):
+    """Holds every light green until the ego is ``yellow_at`` x its braking distance (at 3.72 m/s²)
+    from the route's first stop line, then yellow for 3 s, then red."""
+
+    def __init__(self, agent: PdmExpert, yellow_at: float):
+        self.agent, self.yellow_at = agent, yellow_at
+        self.yellow_since: float | None = None
+
+    def on_tick(self, info):
+        lights = info.privileged._episode.traffic.lights
+        scene = info.privileged.scene
+        speed = float(np.hypot(*scene.actors.velocity[0, :2]))
+        gap = self.agent.lights[0].stop_s - self.agent.route.s - self.agent.ego_half_length
+        if self.yellow_since is None and speed > 5.0 and gap < self.yellow_at * speed * speed / (2 * 3.72):
+            self.yellow_since = scene.time_s
+        if self.yellow_since is None:
+            state = LightState.GREEN
+        else:
+            state = LightState.YELLOW if scene.time_s - self.yellow_since < 3.0 else LightState.RED
+        for light in lights.lights:
+            lights.freeze(light.id, state)
+
+
+def test_expert_stops_for_a_light_turning_yellow_ahead_and_never_runs_the_red():
+    route = generate_routes("grid_small", 4, (50.0, 90.0), seed=1)[0]  # crosses a stop line about 40 m in
+    world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
+    agent = PdmExpert()
+    switch = YellowThenRed(agent, yellow_at=1.3)
+    log = EgoLog(agent)
+    record = world.run_route(route, agent, seed=0, protocol=EvaluationProtocol(max_ticks=400), observers=[switch, log])
+    assert switch.yellow_since is not None, "the light turned yellow on the way"
+    assert "red_light" not in [event.key for event in record.infractions]
+    assert log.rows[-1][2] < 0.1 and log.rows[-1][3] == "red_light"
+
+
 def test_expert_stops_at_a_stop_sign_then_goes_on():
     route = generate_routes("grid_small", 4, (50.0, 90.0), seed=2)[1]  # a stop sign about 20 m in
     world = LeadSimWorld(LeadSimConfig(town="grid_small", vehicles=0, walkers=0))
