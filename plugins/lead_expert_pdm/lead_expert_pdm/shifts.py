@@ -19,8 +19,8 @@ the stretch is re-measured (bicycles move on) and the return moves further on wh
 
 The same shift makes way for an emergency vehicle coming up behind in the ego lane: the ego
 moves into a free neighbouring lane of its direction (else to the right edge of the road) and
-waits there until the vehicle has passed. Oncoming vehicles that cut into the ego lane from the
-left (InvadingTurn) get room by a nudge to the right within the lane.
+waits there until the vehicle has passed. While no shift is active, oncoming vehicles cutting
+into the ego lane get room by a nudge within the lane (:mod:`lead_expert_pdm.invaders`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from lead_expert_pdm.actors import (
     VEHICLE,
     VEHICLE_KINDS,
 )
+from lead_expert_pdm.invaders import keep_clear_of_invaders
 from lead_expert_pdm.route import ExpertRoute
+from lead_expert_pdm.route_frame import route_frame
 
 LOOK_AHEAD_M = 40.0
 #: Actors up to this far behind the ego's centre still count (the ego is beside them while passing).
@@ -87,52 +89,6 @@ YIELD_AHEAD_M = 15.0
 #: Without a same-direction lane beside, the ego makes way on the right edge, this far (metres)
 #: right of its lane centre: clear of an emergency vehicle driving down the lane centre.
 YIELD_EDGE_OFFSET_M = 2.75
-#: Oncoming vehicles cutting into the ego lane: keep this much room (metres) between their right
-#: edge and the ego's centre line minus its half width, by nudging right at most ``MAX_NUDGE_M``
-#: (the ego stays inside its lane), blending over ``NUDGE_BLEND_M``.
-INVADER_CLEARANCE_M = 1.06 + 0.75
-MAX_NUDGE_M = 1.5
-NUDGE_BLEND_M = 8.0
-
-
-@attrs.define(frozen=True)
-class RouteFrame:
-    """Actors seen from the route's centre line: ``along`` (route arc length), ``lateral``
-    (positive right), ``heading`` (relative to the route), ``distance`` to the nearest centre
-    point, and their half extents along and across the route."""
-
-    rows: np.ndarray
-    index: np.ndarray  # nearest centre-line point
-    along: np.ndarray
-    lateral: np.ndarray
-    heading: np.ndarray
-    distance: np.ndarray
-    half_along: np.ndarray
-    half_across: np.ndarray
-
-
-def route_frame(route: ExpertRoute, actors: Any, rows: np.ndarray, window: slice) -> RouteFrame | None:
-    """``rows`` of ``actors`` in the frame of the centre-line points ``window`` (None: too few points)."""
-    points, yaws = route.center[window], route.center_yaws[window]
-    if points.shape[0] < 2:
-        return None
-    position = np.asarray(actors.position, float)[rows, :2]
-    d = np.linalg.norm(points[None, :, :] - position[:, None, :], axis=2)
-    nearest = np.argmin(d, axis=1)
-    yaw = yaws[nearest]
-    rel = position - points[nearest]
-    heading = np.asarray(actors.yaw, float)[rows] - yaw
-    half = np.asarray(actors.extent, float)[rows, :2]
-    return RouteFrame(
-        rows=rows,
-        index=np.arange(window.start, window.stop)[nearest],
-        along=route.center_distances[window][nearest] + rel[:, 0] * np.cos(yaw) + rel[:, 1] * np.sin(yaw),
-        lateral=-rel[:, 0] * np.sin(yaw) + rel[:, 1] * np.cos(yaw),
-        heading=heading,
-        distance=d[np.arange(rows.size), nearest],
-        half_along=half[:, 0] * np.abs(np.cos(heading)) + half[:, 1] * np.abs(np.sin(heading)),
-        half_across=half[:, 0] * np.abs(np.sin(heading)) + half[:, 1] * np.abs(np.cos(heading)),
-    )
 
 
 @attrs.define(frozen=True)
@@ -209,7 +165,7 @@ class ObstacleShifter:
             self._make_way(actors, s, emergency)
             return
         if not self.active:
-            self._keep_clear_of_invaders(actors, s)
+            keep_clear_of_invaders(self.route, actors, s)
         if stretch is not None and self._junction_before_passed(stretch, s):
             stretch = None  # riding on into a junction: follow them instead
         still_in_lane = abs(float(self.route.offsets[self.route.index])) < ABORT_OFFSET_M
@@ -390,39 +346,6 @@ class ObstacleShifter:
         self._offset = lane[0] if lane is not None and lane[1] else YIELD_EDGE_OFFSET_M
         self.yielding = True
         self._apply(s)
-
-    # ------------------------------------------------------------------------------ invaders
-    def _keep_clear_of_invaders(self, actors: Any, s: float) -> None:
-        """Nudge the path right, within the lane, past oncoming vehicles that cut into the ego lane
-        from the left (InvadingTurn); blend back once they are behind."""
-        route = self.route
-        window = route.center_window(s, LOOK_AHEAD_M)
-        target = np.zeros(len(route))
-        blend_m = NUDGE_BLEND_M
-        kinds = np.asarray(actors.kinds, int)
-        rows = np.flatnonzero(np.isin(kinds, (VEHICLE, EMERGENCY, BICYCLE)))
-        rows = rows[rows > 0]
-        frame = route_frame(route, actors, rows, window) if rows.size else None
-        if frame is not None:
-            oncoming = (np.cos(frame.heading) < -0.5) & (frame.lateral < 0.0) & (frame.distance < 6.0)
-            oncoming &= ~route.is_junction[frame.index]  # turning traffic in a junction does not cut the lane
-            # Right edge of the invader (negative: left of the centre line) against the ego's left edge.
-            needed = frame.lateral + frame.half_across + INVADER_CLEARANCE_M
-            along, half_along = frame.along, frame.half_along
-            for k in np.flatnonzero(oncoming & (needed > 0.0)):
-                # Fully aside before meeting the nearest one (it may stand close ahead).
-                blend_m = min(blend_m, max(float(along[k] - half_along[k] - s) - 3.0, 3.0))
-                reach = (route.center_distances >= s) & (route.center_distances <= along[k] + half_along[k] + RAMP_BACK_M)
-                target[reach] = np.maximum(target[reach], min(float(needed[k]), MAX_NUDGE_M))
-        if not target.any() and not route.offsets.any():
-            return
-        blend = np.clip((route.center_distances - s) / blend_m, 0.0, 1.0)
-        blend = blend * blend * (3.0 - 2.0 * blend)
-        if target.any():  # aside by the nearest meeting; an earlier, wider nudge is kept
-            route.set_offsets(np.maximum(route.offsets, target * blend))
-        else:  # all passed: blend back from where the ego is now
-            current = float(route.offsets[route.index_at(route.s)])
-            route.set_offsets(current * (1.0 - blend))
 
     # ------------------------------------------------------------------------------ applying
     def _apply(self, s: float) -> None:
