@@ -259,7 +259,12 @@ def check_parking_crossing_pedestrian(run: Run) -> None:
     side = side_sign(run)
     cars_m = sorted(run.frame.along(run.path(c)[0]) for c in cars)
     for car in cars:
-        assert side * run.frame.lateral(run.path(car)[0]) > run.frame.lane_half_width(run.path(car)[0]), "parked beside the lane"
+        _, (_, xy, yaw, _) = run.log.track(car)[0]
+        half = next(t["extents"][car] for t in run.log.ticks if car in t["extents"])
+        forward, left = np.array([math.cos(yaw), math.sin(yaw)]), np.array([-math.sin(yaw), math.cos(yaw)])
+        corners = [xy + a * half[0] * forward + b * half[1] * left for a in (-1, 1) for b in (-1, 1)]
+        # The whole box, not only its centre, stands beside the lane (on a bend too).
+        assert min(side * run.frame.lateral(c) for c in corners) > run.frame.lane_half_width(xy) - 0.05, "parked beside the lane"
     path = assert_crosses(run, walkers[0], 2.0, side)
     assert cars_m[0] < run.frame.along(path[0]) < cars_m[1], "the walker emerges between the parked cars"
     assert run.hit("collisions_pedestrian", walkers)

@@ -141,8 +141,11 @@ class ParkingCrossingPedestrian(DynamicObjectCrossing):
         half = MODELS[PARKED_MODEL][1]
         lateral = self.side() * (0.5 * self.lane_width + half[1] + 0.2)
         for along in (-(half[0] + 1.0), half[0] + 1.0):
-            xy = point[:2] + lateral * right_of(yaw) + along * forward_of(yaw)
-            self.new_actor(PARKED_MODEL, np.array([xy[0], xy[1], point[2]]), yaw)
+            # Each car takes the lane's pose where it stands, so that on a bend neither one
+            # reaches into the lane.
+            position, car_yaw = self.geometry.pose(self.geometry.index_after(self.index, along))
+            xy = position[:2] + lateral * right_of(car_yaw)
+            self.new_actor(PARKED_MODEL, np.array([xy[0], xy[1], point[2]]), car_yaw)
 
 
 class AfterJunctionCrossing(Crossing):
