@@ -31,3 +31,15 @@ def test_flow_waits_while_its_source_is_covered_and_resumes_once_clear():
     run(flow, 3.0, clear)
     positions = sorted(m.s for m in flow.movers)
     assert len(positions) >= 2 and np.allclose(np.diff(positions), 15.0, atol=0.6)
+
+
+def test_prefilled_flow_leaves_out_actors_on_top_of_other_bodies():
+    path = Path(np.array([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0]]))
+    flow = Flow(path, speed=4.0, gap_interval=(10.0, 10.0), rng=np.random.default_rng(0), ids=itertools.count(100),
+                model=CAR_MODEL)
+    before = len(flow.movers)
+    standing = (52.0, 0.2)  # a background car already on the path
+    run(flow, 0.05, obstacles_at(standing))
+    mine = np.array([m.actor.position[:2] for m in flow.movers])
+    assert before - 2 <= len(flow.movers) < before
+    assert np.min(np.linalg.norm(mine - standing, axis=1)) > Flow.SOURCE_CLEAR_M

@@ -14,7 +14,8 @@ class Flow:
     """A stream along ``path``: a new actor enters when the last one is ``gap`` metres in, with
     ``gap`` drawn uniformly from ``gap_interval`` (metres) per actor.
 
-    ``prefill`` places actors along the whole path at start, so the flow is dense from the first tick.
+    ``prefill`` places actors along the whole path at start, so the flow is dense from the first
+    tick (less those that would stand on another body).
     """
 
     SOURCE_CLEAR_M = 8.0
@@ -30,6 +31,7 @@ class Flow:
         self.lateral_offset = lateral_offset
         self.movers: list[Mover] = []
         self.stopped = False
+        self._settled = not prefill
         self._next_gap = self._draw_gap()
         if prefill:
             s = path.length - 5.0
@@ -52,6 +54,8 @@ class Flow:
         return [m.actor for m in self.movers]
 
     def step(self, dt: float, obstacles: Obstacles) -> None:
+        if not self._settled:
+            self._drop_prefilled_on_others(obstacles)
         for mover, gap in zip(self.movers, gaps_ahead(self.movers, obstacles)):
             mover.step(dt, obstacles, gap)
         self.movers = [m for m in self.movers if not m.finished]
@@ -59,6 +63,18 @@ class Flow:
         if not self.stopped and last_s >= self._next_gap and self._source_free(obstacles):
             self._add(0.0)
             self._next_gap = self._draw_gap()
+
+    def _drop_prefilled_on_others(self, obstacles: Obstacles) -> None:
+        """On the first tick, remove prefilled actors placed within ``SOURCE_CLEAR_M`` of another
+        body (a background vehicle already on the path): an actor on top of or nose to tail with
+        it would hold it, and the flow behind, for good."""
+        self._settled = True
+        others = obstacles.without([m.actor.id for m in self.movers])
+        if others.ids.size == 0 or not self.movers:
+            return
+        mine = np.array([m.actor.position[:2] for m in self.movers])
+        nearest = np.min(np.linalg.norm(mine[:, None, :] - others.xy[None, :, :], axis=2), axis=1)
+        self.movers = [m for m, d in zip(self.movers, nearest) if d > self.SOURCE_CLEAR_M]
 
     def _source_free(self, obstacles: Obstacles) -> bool:
         """No other body (the ego included) is within ``SOURCE_CLEAR_M`` of the path's start: a new
