@@ -69,20 +69,21 @@ class Flow:
         body (a background vehicle already on the path): an actor on top of or nose to tail with
         it would hold it, and the flow behind, for good."""
         self._settled = True
-        others = obstacles.without([m.actor.id for m in self.movers])
-        if others.ids.size == 0 or not self.movers:
-            return
-        mine = np.array([m.actor.position[:2] for m in self.movers])
-        nearest = np.min(np.linalg.norm(mine[:, None, :] - others.xy[None, :, :], axis=2), axis=1)
-        self.movers = [m for m, d in zip(self.movers, nearest) if d > self.SOURCE_CLEAR_M]
+        if self.movers:
+            clearance = self._clearance(obstacles, np.array([m.actor.position[:2] for m in self.movers]))
+            self.movers = [m for m, c in zip(self.movers, clearance) if c > self.SOURCE_CLEAR_M]
 
     def _source_free(self, obstacles: Obstacles) -> bool:
         """No other body (the ego included) is within ``SOURCE_CLEAR_M`` of the path's start: a new
         actor never appears on top of something that drives over the source."""
+        return bool(self._clearance(obstacles, self.path.points[:1, :2])[0] > self.SOURCE_CLEAR_M)
+
+    def _clearance(self, obstacles: Obstacles, points: np.ndarray) -> np.ndarray:
+        """Per point (N, 2), the distance to the nearest body that is not one of this flow's actors."""
         others = obstacles.without([m.actor.id for m in self.movers])
         if others.ids.size == 0:
-            return True
-        return bool(np.min(np.linalg.norm(others.xy - self.path.points[0, :2], axis=1)) > self.SOURCE_CLEAR_M)
+            return np.full(len(points), np.inf)
+        return np.min(np.linalg.norm(points[:, None, :] - others.xy[None, :, :], axis=2), axis=1)
 
     def gap_at(self, s_on_path: float) -> float:
         """Distance (metres) along the path from ``s_on_path`` back to the nearest actor approaching it."""

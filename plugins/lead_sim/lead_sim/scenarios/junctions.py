@@ -198,11 +198,11 @@ class OppositeVehicle(JunctionScenario):
         remaining = self.conflict_s - self.mover.s
         if not self.launched and remaining / self.SPEED >= ego_time:
             self.launched = True
-            self.mover.speed = self.SPEED
-        if self.launched:
+            self.mover.speed = self.mover.target_speed = self.SPEED
+        if self.launched and remaining > self.PACE_UNTIL_M:
             # Re-paced every tick until it commits (PACE_UNTIL_M before the conflict point) to get
             # there with the ego, which may still be speeding up or slowing down.
-            self.mover.target_speed = paced_speed(remaining, ego_time, self.SPEED) if remaining > self.PACE_UNTIL_M else self.mover.target_speed
+            self.mover.target_speed = paced_speed(remaining, ego_time, self.SPEED)
         self.mover.step(self.ctx.dt, obstacles)
 
 
