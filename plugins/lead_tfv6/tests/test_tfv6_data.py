@@ -66,6 +66,13 @@ def test_route_and_waypoints_follow_meta(samples):
     assert arrays["speed"] == pytest.approx(meta["ego"]["speed"])
 
 
+def test_last_frame_of_a_route_without_future_keeps_the_ego_in_place(samples):
+    config = preset_config("tiny", phase="posttrain")
+    last = {**samples[0], "meta.json": {**samples[0]["meta.json"], "future_positions": []}}
+    arrays = convert_sample(last, config, SampleOptions(perturbation_probability=0.0), np.random.default_rng(0))
+    np.testing.assert_array_equal(arrays["waypoints"], np.zeros((config.num_waypoints, 2), np.float32))
+
+
 def test_perturbated_view_uses_second_rig_and_moves_lidar(samples):
     config = preset_config("tiny", phase="posttrain")
     sample = samples[1]

@@ -103,9 +103,9 @@ def future_waypoints(future_positions: np.ndarray, config: TFv6Config) -> np.nda
     ``future_positions[i]`` is the ego position ``i + 1`` ticks ahead; a short list repeats its
     last position (the route ended).
     """
-    positions = np.asarray(future_positions, dtype=np.float32).reshape(len(future_positions), -1)[:, :2]
-    if len(positions) == 0:
+    if len(future_positions) == 0:  # the route's last frame: the ego stays where it is
         return np.zeros((config.num_waypoints, 2), np.float32)
+    positions = np.asarray(future_positions, dtype=np.float32).reshape(len(future_positions), -1)[:, :2]
     ticks = TICKS_PER_WAYPOINT * np.arange(1, config.num_waypoints + 1) - 1
     return positions[np.minimum(ticks, len(positions) - 1)]
 
