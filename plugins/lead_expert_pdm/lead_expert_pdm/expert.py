@@ -11,7 +11,9 @@ Every tick:
    lane; lights and stops are those where the shifted path passes them;
 4. forecast the ego (bicycle model + its own controllers, 2.0 s, 1.1 s near lane changes, 20 Hz)
    and the other actors; every actor whose forecast box meets the ego's at the same step is a
-   hazard; red/yellow lights and unserved stop signs on the route are hazards at their stop line;
+   hazard (a vehicle whose path crosses the ego's route where the forecasts meet in a junction
+   counts at that point, not at its distance ahead); red/yellow lights and unserved stop signs on the
+   route are hazards at their stop line;
 5. target speed = the minimum IDM target over the hazards (``pdm_idm`` planner);
 6. starting beside the route (a parking spot), wait for a gap in the lane's traffic; after ~170
    ticks standing behind a vehicle or obstacle, creep forward;
@@ -75,6 +77,12 @@ MERGE_DONE_OFFSET_M = 0.8
 MERGE_COMMIT_OFFSET_M = 2.6
 MERGE_GAP_S = 2.5
 MERGE_SIDE_MARGIN_M = 1.0
+#: A vehicle moving faster than this (m/s) with less than this fraction of its speed along the
+#: ego's heading, whose path comes within ``CROSSING_LINE_M`` of the ego's route line (or
+#: crosses it) where they meet in a junction, crosses the ego's path.
+CROSSING_MIN_SPEED = 1.0
+CROSSING_ALONG_FRACTION = 0.5
+CROSSING_LINE_M = 0.5
 #: Waiting to pass a blocked stretch, the ego stands this much farther back than the two-way gap,
 #: so that it can pull out around the stretch from standstill.
 WAIT_STANDOFF_M = 4.0
@@ -260,9 +268,13 @@ class PdmExpert(Agent):
         local = to_local(np.asarray(actors.position, float)[forecast.rows, :2], ego_xy, ego_yaw)
         ahead = local[:, 0] > -0.5 * self.ego_half_length
         hit = boxes_intersect(path[None], yaws[None], self.ego_half[None, None], other_xy, other_yaw, other_half)
+        travelled = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
         hazards = []
         for n in np.flatnonzero(hit.any(axis=1) & ahead):
-            hazards.append(self._actor_hazard(forecast, int(n), local[n], ego_yaw, actors))
+            meet_m = float(travelled[int(np.argmax(hit[n]))])
+            # Where the ego's box would be when they meet: does it reach into a junction?
+            crossing_m = meet_m if self._crosses_route_in_junction(other_xy[n], s + meet_m) else None
+            hazards.append(self._actor_hazard(forecast, int(n), local[n], ego_yaw, actors, crossing_m))
         return hazards
 
     def _near_path(self, forecast: Forecast, s: float, speed: float) -> bool:
@@ -273,8 +285,10 @@ class PdmExpert(Agent):
         d = forecast.xy[:, ::4, None, :] - path[None, None, :, :]
         return bool((np.einsum("nkmi,nkmi->nkm", d, d) < radius * radius).any())
 
-    def _actor_hazard(self, forecast: Forecast, n: int, local: np.ndarray, ego_yaw: float, actors: Any
-                      ) -> tuple[HazardType, float, float]:
+    def _actor_hazard(self, forecast: Forecast, n: int, local: np.ndarray, ego_yaw: float, actors: Any,
+                      crossing_m: float | None) -> tuple[HazardType, float, float]:
+        """The hazard of one actor whose forecast meets the ego's; ``crossing_m``: the ego's travel
+        to the meeting when the actor's path crosses the ego's route there, in a junction."""
         kind = int(forecast.kinds[n])
         row = int(forecast.rows[n])
         relative_yaw = float(wrap_angle(float(actors.yaw[row]) - ego_yaw))
@@ -293,7 +307,23 @@ class PdmExpert(Agent):
             return HazardType.OBSTACLE, gap, leader_speed
         if kind in (OBSTACLE, PARKED):
             return HazardType.OBSTACLE, gap, 0.0
+        moving = math.hypot(vx, vy)
+        if crossing_m is not None and moving > CROSSING_MIN_SPEED and leader_speed < CROSSING_ALONG_FRACTION * moving:
+            # Its distance ahead says nothing about where the paths meet (a left turn across the
+            # oncoming flow): stop a car length short of that point. An oncoming car that only
+            # grazes the forecast (cutting a curve) stays a leading-vehicle hazard.
+            return HazardType.CROSSING_VEHICLE, max(crossing_m - 2.0 * self.ego_half_length, 0.0), 0.0
         return HazardType.LEADING_VEHICLE, gap, leader_speed
+
+    def _crosses_route_in_junction(self, path: np.ndarray, meet_s: float) -> bool:
+        """Does an actor's path (now and forecast) cross the ego's route line where the ego's box
+        would be at ``meet_s``, and does that box reach into a junction?"""
+        box = self.route.window(meet_s - self.ego_half_length, 2.0 * self.ego_half_length)
+        if not self.route.is_junction[box].any():
+            return False
+        i = self.route.index_at(meet_s)
+        lateral = to_local(path, self.route.points[i], float(self.route.yaws[i]))[:, 1]
+        return bool(lateral.min() < CROSSING_LINE_M and lateral.max() > -CROSSING_LINE_M)
 
     def _signal_hazards(self, s: float, speed: float) -> list[tuple[HazardType, float, float]]:
         hazards: list[tuple[HazardType, float, float]] = []

@@ -22,6 +22,7 @@ class HazardType(str, enum.Enum):
     """What the expert reacts to; the value is what ``meta.json`` stores as ``hazard``."""
 
     LEADING_VEHICLE = "vehicle"
+    CROSSING_VEHICLE = "crossing_vehicle"
     PEDESTRIAN = "pedestrian"
     BICYCLE = "bicycle"
     RED_LIGHT = "red_light"
@@ -41,6 +42,7 @@ class GapParameters:
 #: PDM-Lite's (s0, T) per hazard type.
 GAPS: dict[HazardType, GapParameters] = {
     HazardType.LEADING_VEHICLE: GapParameters(4.0, 0.25),
+    HazardType.CROSSING_VEHICLE: GapParameters(4.0, 0.25),
     HazardType.PEDESTRIAN: GapParameters(4.0, 0.25),
     HazardType.BICYCLE: GapParameters(4.0, 0.25),
     HazardType.OBSTACLE: GapParameters(4.0, 0.25),

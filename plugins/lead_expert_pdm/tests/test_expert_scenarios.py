@@ -24,6 +24,7 @@ class DecisionLog(Observer):
         self.shifted: list[bool] = []
         self.lateral: list[float] = []
         self.speed: list[float] = []
+        self.hazards: list[str] = []
 
     def on_tick(self, info):
         actors = info.privileged.scene.actors
@@ -31,6 +32,7 @@ class DecisionLog(Observer):
         self.shifted.append(self.agent.decision.shifted)
         self.lateral.append(float(np.linalg.norm(actors.position[0, :2] - route.center[route.index])))
         self.speed.append(float(np.hypot(*actors.velocity[0, :2])))
+        self.hazards.append(self.agent.decision.hazard)
 
 
 def drive(scenario_type: str, seed: int, max_ticks: int):
@@ -114,3 +116,13 @@ def test_expert_stops_behind_a_hard_braking_lead_and_follows_it_to_the_end():
     assert record.score_route == 100.0, record.status
     assert not collisions(keys) and "outside_route_lanes" not in keys, keys
     assert min(log.speed[40:]) < 0.5  # it stopped behind the lead
+
+
+def test_expert_turning_left_waits_short_of_the_oncoming_flow():
+    # Seed 3 puts an oncoming car on the conflict point as the ego arrives; judged by its distance
+    # ahead instead of by where the paths meet, the ego braked too late and stopped in its lane.
+    record, log, keys = drive("SignalizedJunctionLeftTurn", seed=3, max_ticks=1500)
+    assert record.score_route == 100.0, record.status
+    assert not collisions(keys), keys
+    waited = [speed for speed, hazard in zip(log.speed, log.hazards) if hazard == "crossing_vehicle"]
+    assert waited and min(waited) < 2.0  # it held back for a crossing car
