@@ -272,7 +272,6 @@ class PdmExpert(Agent):
         hazards = []
         for n in np.flatnonzero(hit.any(axis=1) & ahead):
             meet_m = float(travelled[int(np.argmax(hit[n]))])
-            # Where the ego's box would be when they meet: does it reach into a junction?
             crossing_m = meet_m if self._crosses_route_in_junction(other_xy[n], s + meet_m) else None
             hazards.append(self._actor_hazard(forecast, int(n), local[n], ego_yaw, actors, crossing_m))
         return hazards
