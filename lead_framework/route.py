@@ -30,6 +30,11 @@ def usable_command(command: int) -> int:
     return int(RoadOption.LANEFOLLOW) if int(command) == int(RoadOption.VOID) else int(RoadOption(int(command)))
 
 
+def arc_lengths(points: np.ndarray) -> np.ndarray:
+    """Distance along a polyline from its first point to each of its points (the first is 0)."""
+    return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+
+
 @attrs.define(frozen=True)
 class Location:
     x: float

@@ -52,7 +52,7 @@ from lead_expert_pdm.shifts import OVERTAKE_SPEED, ObstacleShifter
 from lead_expert_pdm.signals import light_crossings, stop_zones
 from lead_framework.agent import Agent, PrivilegedView, VehicleControl
 from lead_framework.controllers import LateralPid, LongitudinalController
-from lead_framework.route import RoutePlan
+from lead_framework.route import RoutePlan, arc_lengths
 from lead_framework.sensors import SensorSpec
 from lead_framework.world import TICK_RATE_HZ
 
@@ -268,7 +268,7 @@ class PdmExpert(Agent):
         local = to_local(np.asarray(actors.position, float)[forecast.rows, :2], ego_xy, ego_yaw)
         ahead = local[:, 0] > -0.5 * self.ego_half_length
         hit = boxes_intersect(path[None], yaws[None], self.ego_half[None, None], other_xy, other_yaw, other_half)
-        travelled = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+        travelled = arc_lengths(path)
         hazards = []
         for n in np.flatnonzero(hit.any(axis=1) & ahead):
             meet_m = float(travelled[int(np.argmax(hit[n]))])

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from lead_framework.route import arc_lengths
+
 #: Limit used where a road declares none (CARLA's urban default), m/s.
 DEFAULT_SPEED_LIMIT = 50.0 / 3.6
 SMOOTHING_WINDOW = 5
@@ -67,9 +69,8 @@ class ExpertRoute:
         self.offsets = np.zeros(len(self.center))
         #: Counts changes of the path (shifts), for what is derived from it.
         self.version = 0
-        center_steps = np.linalg.norm(np.diff(self.center, axis=0), axis=1)
         #: Arc lengths and headings of the unshifted centre line.
-        self.center_distances = np.concatenate([[0.0], np.cumsum(center_steps)])
+        self.center_distances = arc_lengths(self.center)
         self.center_yaws = (np.arctan2(np.gradient(self.center[:, 1]), np.gradient(self.center[:, 0]))
                             if len(self.center) > 1 else np.zeros(1))
         self._geometry()
@@ -95,8 +96,7 @@ class ExpertRoute:
     def _geometry(self) -> None:
         right = np.stack([-np.sin(self.center_yaws), np.cos(self.center_yaws)], axis=1)
         self.points = self.center + self.offsets[:, None] * right
-        steps = np.linalg.norm(np.diff(self.points, axis=0), axis=1)
-        self.distances = np.concatenate([[0.0], np.cumsum(steps)])
+        self.distances = arc_lengths(self.points)
         d = np.diff(self.points, axis=0)
         self.yaws = np.concatenate([np.arctan2(d[:, 1], d[:, 0]), [0.0]]) if len(self.points) > 1 else np.zeros(1)
         if len(self.points) > 1:

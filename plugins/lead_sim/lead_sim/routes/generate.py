@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from lead_framework.route import Location, RouteSpec, Weather
+from lead_framework.route import Location, RouteSpec, Weather, arc_lengths
 from lead_sim.routes.graph import LaneGraph
 from lead_sim.routes.planner import RouteError, TownLike, plan_route, resolve_town
 
@@ -47,7 +47,7 @@ def _random_drive(graph: LaneGraph, rng: np.random.Generator, target_m: float) -
 
 
 def _keypoints(drive: _Drive, spacing_m: float) -> np.ndarray:
-    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(drive.points, axis=0), axis=1))])
+    cum = arc_lengths(drive.points)
     marks = np.arange(0.0, cum[-1], spacing_m)
     idx = sorted({*np.searchsorted(cum, marks).tolist(), len(cum) - 1})
     return drive.points[idx]

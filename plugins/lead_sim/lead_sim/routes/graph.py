@@ -16,7 +16,7 @@ import attrs
 import carla
 import numpy as np
 
-from lead_framework.route import RoadOption
+from lead_framework.route import RoadOption, arc_lengths
 
 SAMPLE_STEP_M = 1.0
 #: Length over which a lane change blends from one lane centre to the next.
@@ -140,7 +140,7 @@ def _make_segment(index: int, start: carla.Waypoint, end_location: carla.Locatio
         pts.append(end)
         yaws.append(yaws[-1])
     points = np.asarray(pts, dtype=np.float64)
-    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    cum = arc_lengths(points)
     yaw_arr = np.asarray(yaws)
     option = turn_option(yaw_arr) if start.is_junction else RoadOption.LANEFOLLOW
     return LaneSegment(

@@ -15,7 +15,7 @@ import attrs
 import carla
 import numpy as np
 
-from lead_framework.route import RoadOption
+from lead_framework.route import RoadOption, arc_lengths
 from lead_sim.routes.graph import (
     LANE_CHANGE_PENALTY_M,
     LaneGraph,
@@ -252,7 +252,7 @@ def _resample(points: np.ndarray, info: np.ndarray, step: float):
     diffs = np.linalg.norm(np.diff(points, axis=0), axis=1)
     keep = np.concatenate([[True], diffs > 1e-6])
     points, info = points[keep], info[keep]
-    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    cum = arc_lengths(points)
     total = cum[-1]
     dist = np.arange(0.0, total, step)
     if total - dist[-1] > 1e-3:

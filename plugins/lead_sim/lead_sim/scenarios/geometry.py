@@ -15,7 +15,7 @@ import attrs
 import carla
 import numpy as np
 
-from lead_framework.route import TriggerPoint
+from lead_framework.route import TriggerPoint, arc_lengths
 from lead_sim.routes.planner import DenseRoute
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.traffic.lanes import LaneGraph, lane_graph_for
@@ -54,7 +54,7 @@ class Path:
         if len(pts) < 2:
             raise ValueError("a path needs at least two distinct points")
         self.points = pts
-        self.cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts[:, :2], axis=0), axis=1))])
+        self.cum = arc_lengths(pts[:, :2])
         d = np.diff(pts[:, :2], axis=0)
         yaws = np.arctan2(d[:, 1], d[:, 0])
         self.yaws = np.concatenate([yaws, yaws[-1:]])

@@ -14,6 +14,8 @@ import attrs
 import carla
 import numpy as np
 
+from lead_framework.route import arc_lengths
+
 #: Lane ends and starts closer than this (metres) are connected.
 CONNECT_TOLERANCE_M = 0.5
 #: Two junction lanes from different entries whose centrelines come this close (metres) conflict.
@@ -88,7 +90,7 @@ def _resample(raw: np.ndarray) -> tuple[np.ndarray, float]:
     raw = raw[keep]
     if raw.shape[0] < 2:
         raw = np.vstack([raw[:1], raw[:1] + [0.1, 0.0, 0.0]])
-    cumulative = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(raw[:, :2], axis=0), axis=1))])
+    cumulative = arc_lengths(raw[:, :2])
     length = float(cumulative[-1])
     n = max(2, int(math.ceil(length)) + 1)
     s = np.linspace(0.0, length, n)

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from lead_framework.route import arc_lengths
+
 #: Points lower than this above the ego's ground plane count as ground and are removed.
 GROUND_HEIGHT_M = 0.2
 
@@ -61,7 +63,7 @@ def resample_path(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
     path = path[keep]
     if len(path) == 1:
         return np.stack([distances, np.zeros_like(distances)], axis=1).astype(np.float32)
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    arc = arc_lengths(path)
     x = np.interp(distances, arc, path[:, 0])
     y = np.interp(distances, arc, path[:, 1])
     beyond = distances > arc[-1]
