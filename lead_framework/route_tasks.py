@@ -3,6 +3,7 @@ from, per-route seeds and folder names."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,25 @@ def _length_range(instance: Any, attribute: Any, value: tuple[float, float]) -> 
         raise ValueError(f"length_m must be [lo, hi] with 0 < lo <= hi, got {list(value)}")
 
 
+def _town_names(instance: Any, attribute: Any, value: tuple[str, ...]) -> None:
+    if isinstance(value, str) or not all(isinstance(name, str) and name for name in value):
+        raise ValueError(f"towns must be a list of town names, e.g. [grid_medium, irregular_medium]; got {value!r}")
+
+
 @attrs.define(frozen=True)
 class GenerateRoutes:
-    """Random routes from the world: ``count`` routes of ``length_m`` [lo, hi] metres."""
+    """Random routes from the world: ``count`` routes of ``length_m`` [lo, hi] metres, on the world's
+    town or spread over ``towns`` (interleaved, so a partial run already covers every town)."""
 
     count: int = attrs.field(validator=positive)
     length_m: tuple[float, float] = attrs.field(default=(150.0, 400.0), validator=_length_range)
+    #: typed Any so that a YAML string reaches the validator instead of becoming a tuple of letters
+    towns: Any = attrs.field(default=(), converter=lambda v: v if isinstance(v, str) else tuple(v), validator=_town_names)
+
+    def counts_per_town(self) -> list[tuple[str, int]]:
+        """(town, routes) with the count split as evenly as possible, earlier towns taking the remainder."""
+        share, extra = divmod(self.count, len(self.towns))
+        return [(town, share + (k < extra)) for k, town in enumerate(self.towns) if share + (k < extra)]
 
 
 @attrs.define(frozen=True)
@@ -54,13 +68,27 @@ class RouteSource:
             )
 
 
+def _interleave(groups: list[list[RouteSpec]]) -> list[RouteSpec]:
+    """The first route of every group, then the second of every group, and so on."""
+    return [group[i] for i in range(max(map(len, groups), default=0)) for group in groups if i < len(group)]
+
+
 def load_routes(source: RouteSource, world: Any, seed: int, stage: str) -> list[RouteSpec]:
     """The routes a :class:`RouteSource` names (``world`` is the created world component)."""
     if source.generate is not None:
         generate = getattr(world, "generate_routes", None)
         if generate is None:
             raise StageError(f"stage {stage!r}: the world ({type(world).__name__}) cannot generate routes; use routes: {{file: ...}}")
-        return list(generate(count=source.generate.count, length_m=tuple(source.generate.length_m), seed=seed))
+        spec = source.generate
+        if not spec.towns:
+            return list(generate(count=spec.count, length_m=tuple(spec.length_m), seed=seed))
+        if "town" not in inspect.signature(generate).parameters:
+            raise StageError(f"stage {stage!r}: the world ({type(world).__name__}) generates routes on its own town only; "
+                             "remove routes.generate.towns")
+        return _interleave([
+            [attrs.evolve(route, id=f"{town}_{route.id}") for route in generate(count=n, length_m=tuple(spec.length_m), seed=seed, town=town)]
+            for town, n in spec.counts_per_town()
+        ])
     if source.file is not None:
         from lead_framework.route_xml import read_routes
 

@@ -209,6 +209,30 @@ def test_generated_routes_come_from_the_world(tmp_path):
         load_routes(RouteSource(file=str(tmp_path / "missing.xml")), world, seed=0, stage="collect")
 
 
+def test_generated_routes_spread_over_towns(tmp_path, routes_file):
+    data = experiment(tmp_path, routes_file)
+    data["stages"][0]["collect"]["routes"] = {"generate": {"count": 3, "length_m": [40, 60], "towns": ["grid_small", "irregular_small"]}}
+    folder = run(data)
+    routes = load_index(folder)["routes"]
+    assert [routes[f"route_{i:04d}"]["metadata"]["town"] for i in range(3)] == ["grid_small", "irregular_small", "grid_small"]
+    samples = list(ShardDataset(folder, members=["meta.json"]))
+    assert {sample["__route__"] for sample in samples} == set(routes)
+    assert {sample["meta.json"]["town"] for sample in samples} == {"grid_small", "irregular_small"}
+    data["stages"][0]["collect"]["routes"]["generate"]["towns"] = "grid_small"
+    with pytest.raises(ExperimentError, match="towns must be a list of town names"):
+        parse_experiment(data, "test.yaml")
+
+
+def test_towns_need_a_world_that_generates_on_any_town():
+    class OneTownWorld:
+        def generate_routes(self, count, length_m, seed):
+            return []
+
+    source = RouteSource(generate=GenerateRoutes(count=2, towns=("grid_small",)))
+    with pytest.raises(StageError, match="remove routes.generate.towns"):
+        load_routes(source, OneTownWorld(), seed=0, stage="collect")
+
+
 def test_route_source_needs_exactly_one_choice(tmp_path, routes_file):
     with pytest.raises(ValueError, match="exactly one of generate, file, benchmark"):
         RouteSource()

@@ -191,11 +191,13 @@ class LeadSimWorld:
         self.config = config
         self.scenario_setups: list[ScenarioSetup] = _default_scenario_setups()
 
-    def generate_routes(self, count: int, length_m: tuple[float, float] = (150.0, 400.0), seed: int = 0) -> list[RouteSpec]:
-        """``count`` random routes on the configured town, deterministic per seed (no scenarios)."""
+    def generate_routes(
+        self, count: int, length_m: tuple[float, float] = (150.0, 400.0), seed: int = 0, town: str | None = None
+    ) -> list[RouteSpec]:
+        """``count`` random routes on ``town`` (default: the configured town), deterministic per seed (no scenarios)."""
         from lead_sim.routes import generate_routes
 
-        return generate_routes(_load_town(self.config.town), count, length_m=tuple(length_m), seed=seed)
+        return generate_routes(_load_town(town or self.config.town), count, length_m=tuple(length_m), seed=seed)
 
     def run_route(
         self,

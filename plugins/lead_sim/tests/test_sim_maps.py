@@ -16,7 +16,7 @@ from lead_sim.maps.presets import PRESET_BUILDERS
 from lead_sim.maps.towns import find_carla_town
 from lead_sim.routes import plan_route
 
-PRESET_NAMES = ["grid_small", "grid_medium", "irregular_small", "highway_small"]
+PRESET_NAMES = ["grid_small", "grid_medium", "irregular_small", "irregular_medium", "highway_small"]
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_grid_small_reports_lights_and_stop_signs_on_incoming_lanes(grid):
             assert ahead and any(n.is_junction for n in ahead), (lm.id, lane)
 
 
-@pytest.mark.parametrize("name", ["grid_small", "grid_medium", "irregular_small"])
+@pytest.mark.parametrize("name", ["grid_small", "grid_medium", "irregular_small", "irregular_medium"])
 def test_street_presets_have_traffic_lights_and_stop_signs(name):
     kinds = Counter(lm.type for lm in load_town(name).map.get_all_landmarks())
     assert kinds["1000001"] > 0 and kinds["206"] > 0

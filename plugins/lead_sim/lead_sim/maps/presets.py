@@ -14,6 +14,7 @@ PRESET_BUILDERS: dict[str, Callable[[], TownDef]] = {
     "grid_small": lambda: build_grid_town(grid_spec("grid_small", 4, 4, 70.0, seed=1)),
     "grid_medium": lambda: build_grid_town(grid_spec("grid_medium", 6, 6, 80.0, seed=2, lanes=2)),
     "irregular_small": lambda: build_grid_town(irregular_spec("irregular_small", 5, 4, seed=3)),
+    "irregular_medium": lambda: build_grid_town(irregular_spec("irregular_medium", 6, 5, seed=5)),
     "highway_small": lambda: build_highway_town("highway_small", seed=4),
 }
 
