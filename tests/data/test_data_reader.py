@@ -126,6 +126,20 @@ def test_bad_bucket_specs_explain_the_fix(dataset, spec, message):
         list(ShardDataset(dataset, buckets=spec, decode=False))
 
 
+def test_headers_read_up_front_are_not_read_again(dataset, monkeypatch):
+    import tarfile
+
+    reader = ShardDataset(dataset, members=["meta.json"], samples_per_epoch=40, seed=3)
+    reader.read_headers(epoch=0)
+    expected = [s["__key__"] for s in ShardDataset(dataset, members=["meta.json"], samples_per_epoch=40, seed=3).iterate(epoch=0)]
+
+    def no_tar(*args, **kwargs):
+        raise AssertionError("tar headers read again")
+
+    monkeypatch.setattr(tarfile, "open", no_tar)
+    assert [s["__key__"] for s in reader.iterate(epoch=0)] == expected
+
+
 def test_epoch_plan_is_stable_across_instances(dataset):
     spec = [{"where": {"speed": {"max": 2}}, "weight": 2}, {"where": {}, "weight": 1}]
     a = ShardDataset(dataset, buckets=spec, seed=9, samples_per_epoch=64).epoch_plan(2)

@@ -211,6 +211,8 @@ class _Run:
 
     def _run_epoch(self, tensorboard: TrainLog | None, progress: Progress | None, fault_step: int | None) -> None:
         self.stream.set_position(self.epoch, self.batch)
+        if self.config.workers > 0:  # once here, not in every worker of every epoch
+            self.stream.shards.read_headers(self.epoch)
         window, since_progress = _Window(), 0
         for number, batch in make_loader(self.stream, workers=self.config.workers, prefetch=self.config.prefetch,
                                          pin_memory=self.device.type == "cuda"):
