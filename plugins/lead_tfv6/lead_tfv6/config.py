@@ -168,6 +168,10 @@ class TFv6Config:
     num_waypoints: int = attrs.field(default=8, validator=_positive)
     num_commands: int = attrs.field(default=6, validator=_positive)
     target_point_scale: tuple[float, float] = (200.0, 50.0)
+    #: also add an embedding of speed, command and target points to every planning query (off in
+    #: LEAD, whose queries see them only through attention to the status tokens): a direct path
+    #: that a short training learns to use, where attention to five tokens among the BEV's is slow
+    planner_status_queries: bool = False
     target_speed_classes: tuple[float, ...] = TARGET_SPEED_CLASSES
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)

@@ -4,7 +4,8 @@ Queries: ``num_route_points`` route points, ``num_waypoints`` future waypoints a
 target-speed query. Memory: the BEV feature map (1x1 conv + sine positional embedding) followed by
 status tokens (speed, command, the previous/current/next target points normalised by
 ``target_point_scale``, and the radar query features with a sine embedding of their predicted
-positions), which carry a learned positional embedding. Route and waypoints are cumulative sums of
+positions), which carry a learned positional embedding. With ``planner_status_queries`` an MLP of
+the same status values is also added to every query. Route and waypoints are cumulative sums of
 per-query offsets; the target speed is a distribution over ``target_speed_classes``.
 """
 
@@ -74,6 +75,10 @@ class PlanningDecoder(nn.Module):
         self.target_speed_decoder = nn.Sequential(
             nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, len(config.target_speed_classes))
         )
+        status_size = 1 + config.num_commands + 2 * NUM_TARGET_POINTS
+        self.status_queries = (
+            nn.Sequential(nn.Linear(status_size, dim), nn.GELU(), nn.Linear(dim, dim)) if config.planner_status_queries else None
+        )
         self.register_buffer("target_point_scale", torch.tensor(config.target_point_scale, dtype=torch.float32), persistent=False)
 
     def forward(
@@ -85,7 +90,10 @@ class PlanningDecoder(nn.Module):
     ) -> dict[str, torch.Tensor]:
         config = self.config
         memory = torch.cat([self._bev_tokens(bev_features), self._status_tokens(radar_features, radar_predictions, batch)], dim=1)
-        queries = self.decoder(self.queries.expand(memory.shape[0], -1, -1), memory)
+        queries = self.queries.expand(memory.shape[0], -1, -1)
+        if self.status_queries is not None:
+            queries = queries + self.status_queries(self._status_values(batch)).unsqueeze(1)
+        queries = self.decoder(queries, memory)
         route_queries = queries[:, : config.num_route_points]
         waypoint_queries = queries[:, config.num_route_points : config.num_route_points + config.num_waypoints]
         speed_logits = self.target_speed_decoder(queries[:, -1])
@@ -101,6 +109,12 @@ class PlanningDecoder(nn.Module):
         height, width = tokens.shape[2:]
         tokens = tokens + sine_embedding_grid(height, width, tokens.shape[1], tokens.device).to(tokens.dtype)
         return tokens.flatten(2).transpose(1, 2)
+
+    def _status_values(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(B, 1 + commands + 6): normalised speed, command one-hot and normalised target points."""
+        speed = (batch["speed"].float() / self.config.max_speed).reshape(-1, 1)
+        target_points = (batch["target_points"].float() / self.target_point_scale).flatten(1)
+        return torch.cat([speed, batch["command"].float(), target_points], dim=1)
 
     def _status_tokens(self, radar_features: torch.Tensor, radar_predictions: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         config = self.config
