@@ -89,10 +89,13 @@ class PlanningDecoder(nn.Module):
         batch: dict[str, torch.Tensor],
     ) -> dict[str, torch.Tensor]:
         config = self.config
-        memory = torch.cat([self._bev_tokens(bev_features), self._status_tokens(radar_features, radar_predictions, batch)], dim=1)
+        speed, command, target_points = self._normalized_status(batch)
+        status_tokens = self._status_tokens(speed, command, target_points, radar_features, radar_predictions)
+        memory = torch.cat([self._bev_tokens(bev_features), status_tokens], dim=1)
         queries = self.queries.expand(memory.shape[0], -1, -1)
         if self.status_queries is not None:
-            queries = queries + self.status_queries(self._status_values(batch)).unsqueeze(1)
+            status = torch.cat([speed, command, target_points.flatten(1)], dim=1)
+            queries = queries + self.status_queries(status).unsqueeze(1)
         queries = self.decoder(queries, memory)
         route_queries = queries[:, : config.num_route_points]
         waypoint_queries = queries[:, config.num_route_points : config.num_route_points + config.num_waypoints]
@@ -110,17 +113,17 @@ class PlanningDecoder(nn.Module):
         tokens = tokens + sine_embedding_grid(height, width, tokens.shape[1], tokens.device).to(tokens.dtype)
         return tokens.flatten(2).transpose(1, 2)
 
-    def _status_values(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """(B, 1 + commands + 6): normalised speed, command one-hot and normalised target points."""
+    def _normalized_status(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Speed (B, 1) over ``max_speed``, command one-hot (B, C), target points (B, 3, 2) over ``target_point_scale``."""
         speed = (batch["speed"].float() / self.config.max_speed).reshape(-1, 1)
-        target_points = (batch["target_points"].float() / self.target_point_scale).flatten(1)
-        return torch.cat([speed, batch["command"].float(), target_points], dim=1)
+        return speed, batch["command"].float(), batch["target_points"].float() / self.target_point_scale
 
-    def _status_tokens(self, radar_features: torch.Tensor, radar_predictions: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    def _status_tokens(self, speed: torch.Tensor, command: torch.Tensor, target_points: torch.Tensor,
+                       radar_features: torch.Tensor, radar_predictions: torch.Tensor) -> torch.Tensor:
         config = self.config
-        speed = self.speed_encoder((batch["speed"].float() / config.max_speed).reshape(-1, 1, 1))
-        command = self.command_encoder(batch["command"].float()).unsqueeze(1)
-        target_points = self.target_point_encoder(batch["target_points"].float() / self.target_point_scale)
+        speed = self.speed_encoder(speed.unsqueeze(1))
+        command = self.command_encoder(command).unsqueeze(1)
+        target_points = self.target_point_encoder(target_points)
         radar_positions = normalize_bev_points(radar_predictions[..., :2], config)
         radar = self.radar_encoder(radar_features) + sine_embedding_points(radar_positions, config.transfuser_token_dim)
         return torch.cat([speed, command, target_points, radar], dim=1) + self.status_position
