@@ -35,6 +35,15 @@ def arc_lengths(points: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
 
 
+def distinct_points(points: np.ndarray, min_step: float = 1e-6) -> np.ndarray:
+    """Mask of the polyline points farther than ``min_step`` from their predecessor (the first is kept).
+
+    Resampling by arc length needs strictly increasing distances: a repeated point would give
+    ``np.interp`` two samples at the same arc length.
+    """
+    return np.concatenate([[True], np.linalg.norm(np.diff(points, axis=0), axis=1) > min_step])
+
+
 @attrs.define(frozen=True)
 class Location:
     x: float

@@ -15,7 +15,7 @@ import attrs
 import carla
 import numpy as np
 
-from lead_framework.route import RoadOption, arc_lengths
+from lead_framework.route import RoadOption, arc_lengths, distinct_points
 from lead_sim.routes.graph import (
     LANE_CHANGE_PENALTY_M,
     LaneGraph,
@@ -249,8 +249,7 @@ def _piece_samples(graph: LaneGraph, piece: Piece):
 
 
 def _resample(points: np.ndarray, info: np.ndarray, step: float):
-    diffs = np.linalg.norm(np.diff(points, axis=0), axis=1)
-    keep = np.concatenate([[True], diffs > 1e-6])
+    keep = distinct_points(points)
     points, info = points[keep], info[keep]
     cum = arc_lengths(points)
     total = cum[-1]

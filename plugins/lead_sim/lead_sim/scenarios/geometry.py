@@ -15,7 +15,7 @@ import attrs
 import carla
 import numpy as np
 
-from lead_framework.route import TriggerPoint, arc_lengths
+from lead_framework.route import TriggerPoint, arc_lengths, distinct_points
 from lead_sim.routes.planner import DenseRoute
 from lead_sim.scenarios.errors import ScenarioPlacementError
 from lead_sim.traffic.lanes import LaneGraph, lane_graph_for
@@ -49,8 +49,7 @@ class Path:
 
     def __attrs_post_init__(self) -> None:
         pts = np.asarray(self.points, dtype=np.float64)
-        keep = np.concatenate([[True], np.linalg.norm(np.diff(pts[:, :2], axis=0), axis=1) > 1e-4])
-        pts = pts[keep]
+        pts = pts[distinct_points(pts[:, :2], min_step=1e-4)]
         if len(pts) < 2:
             raise ValueError("a path needs at least two distinct points")
         self.points = pts

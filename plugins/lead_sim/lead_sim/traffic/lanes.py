@@ -14,7 +14,7 @@ import attrs
 import carla
 import numpy as np
 
-from lead_framework.route import arc_lengths
+from lead_framework.route import arc_lengths, distinct_points
 
 #: Lane ends and starts closer than this (metres) are connected.
 CONNECT_TOLERANCE_M = 0.5
@@ -86,8 +86,7 @@ def polylines_from(lines: list[np.ndarray]) -> PolylineSet:
 
 
 def _resample(raw: np.ndarray) -> tuple[np.ndarray, float]:
-    keep = np.concatenate([[True], np.linalg.norm(np.diff(raw[:, :2], axis=0), axis=1) > 1e-3])
-    raw = raw[keep]
+    raw = raw[distinct_points(raw[:, :2], min_step=1e-3)]
     if raw.shape[0] < 2:
         raw = np.vstack([raw[:1], raw[:1] + [0.1, 0.0, 0.0]])
     cumulative = arc_lengths(raw[:, :2])

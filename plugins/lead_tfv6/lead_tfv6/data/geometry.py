@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lead_framework.route import arc_lengths
+from lead_framework.route import arc_lengths, distinct_points
 
 #: Points lower than this above the ego's ground plane count as ground and are removed.
 GROUND_HEIGHT_M = 0.2
@@ -58,9 +58,7 @@ def resample_path(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
     them. Distances beyond the end extend the last segment's direction.
     """
     path = np.concatenate([np.zeros((1, 2)), np.asarray(points, dtype=np.float64).reshape(-1, 2)])
-    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
-    keep = np.concatenate([[True], steps > 1e-6])
-    path = path[keep]
+    path = path[distinct_points(path)]
     if len(path) == 1:
         return np.stack([distances, np.zeros_like(distances)], axis=1).astype(np.float32)
     arc = arc_lengths(path)
