@@ -14,6 +14,7 @@ import math
 import attrs
 import numpy as np
 
+from lead_sim.idm import IdmParameters, idm_acceleration
 from lead_sim.scene import ActorArrays, ActorKind
 from lead_sim.scenarios.geometry import Path
 
@@ -81,22 +82,8 @@ def stack_actors(actors: list[ScenarioActor]) -> ActorArrays:
     )
 
 
-@attrs.define(frozen=True)
-class Idm:
-    max_accel: float = 2.5
-    comfortable_decel: float = 3.5
-    max_decel: float = 8.0
-    min_gap_m: float = 2.0
-    time_headway_s: float = 1.0
-
-    def accel(self, speed: float, desired: float, gap: float | None, leader_speed: float) -> float:
-        free = 1.0 - (speed / max(desired, 0.1)) ** 4 if desired > 0.05 else -1.0
-        interaction = 0.0
-        if gap is not None:
-            dv = speed - leader_speed
-            s_star = self.min_gap_m + max(0.0, speed * self.time_headway_s + speed * dv / (2.0 * math.sqrt(self.max_accel * self.comfortable_decel)))
-            interaction = (s_star / max(gap, 0.1)) ** 2
-        return float(np.clip(self.max_accel * (free - interaction), -self.max_decel, self.max_accel))
+#: Scenario actors accelerate and brake a little harder than background traffic.
+SCENARIO_IDM = IdmParameters(max_accel=2.5, comfortable_decel=3.5, time_headway_s=1.0)
 
 
 @attrs.define(eq=False)
@@ -132,7 +119,7 @@ class Mover:
     LOOKAHEAD_M = 35.0
 
     def __init__(self, actor: ScenarioActor, path: Path, s: float = 0.0, speed: float = 0.0,
-                 target_speed: float = 8.0, lateral_offset: float = 0.0, idm: Idm = Idm()):
+                 target_speed: float = 8.0, lateral_offset: float = 0.0, idm: IdmParameters = SCENARIO_IDM):
         self.actor = actor
         self.path = path
         self.s = s
@@ -168,7 +155,7 @@ class Mover:
         elif gap is None:
             gap = self.gap_ahead(obstacles)
         gap, leader_speed = gap
-        accel = self.idm.accel(self.speed, self.target_speed, gap, leader_speed)
+        accel = idm_acceleration(self.idm, self.speed, self.target_speed, np.inf if gap is None else gap, leader_speed)
         self.speed = max(0.0, self.speed + accel * dt)
         self.s = min(self.s + self.speed * dt, self.path.length)
         if self.finished:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import attrs
 import numpy as np
 
+from lead_sim.idm import IdmParameters, idm_acceleration
 from lead_sim.scene import LightState
 from lead_sim.traffic.lanes import LaneGraph
 
@@ -55,15 +56,9 @@ NO_ENTRY = np.inf
 
 
 @attrs.define(frozen=True)
-class IdmParameters:
-    """Intelligent Driver Model constants (Treiber et al.), plus comfort limits."""
+class TrafficParameters(IdmParameters):
+    """Car following (IDM) plus the comfort and clearance limits of background vehicles."""
 
-    max_accel: float = 2.0
-    comfortable_decel: float = 3.0
-    max_decel: float = 8.0
-    min_gap_m: float = 2.0
-    time_headway_s: float = 1.2
-    delta: float = 4.0
     comfortable_lateral_accel: float = 2.5
     #: Distance (metres) between the front bumper and the stop line when stopped at it.
     stop_line_gap_m: float = 1.0
@@ -101,7 +96,7 @@ class LaneFollowers:
         extent: np.ndarray,
         lateral_offset: np.ndarray,
         rng: np.random.Generator,
-        idm: IdmParameters = IdmParameters(),
+        idm: TrafficParameters = TrafficParameters(),
     ) -> None:
         self.graph = graph
         self.lane_light = lane_light
@@ -353,13 +348,7 @@ class LaneFollowers:
 
         curve_speed = self.buffer_curve_speed[self._rows, np.minimum(index, BUFFER_M - 1)]
         target = np.maximum(np.minimum(self.desired_speed, curve_speed), 1.0)
-        desired_gap = p.min_gap_m + np.maximum(
-            0.0, v * p.time_headway_s + v * (v - lead_speed) / (2.0 * math.sqrt(p.max_accel * p.comfortable_decel))
-        )
-        free_road = (v / target) ** p.delta if p.delta != 4.0 else np.square(np.square(v / target))
-        accel = p.max_accel * (1.0 - free_road - np.square(desired_gap / np.maximum(gap, 0.05)))
-        # IDM never exceeds max_accel; braking is limited to max_decel.
-        new_speed = np.maximum(v + np.maximum(accel, -p.max_decel) * dt, 0.0)
+        new_speed = np.maximum(v + idm_acceleration(p, v, target, gap, lead_speed) * dt, 0.0)
         self.odometer += 0.5 * (v + new_speed) * dt
         self.speed = new_speed
         self._handle_events()
