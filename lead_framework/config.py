@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -247,14 +248,7 @@ def _structure_component(raw: Any, kind: str, path: str, registry: Registry, iss
 def _structure_config(cls: type, options: dict[str, Any], path: str, registry: Registry, issues: list[ConfigIssue]) -> Any:
     """Structure ``options`` into ``cls``; component-valued fields are resolved first."""
     before = len(issues)
-    options = dict(options)
-    for field in attrs.fields(cls):
-        kind = field.metadata.get("component")
-        if kind and field.name in options and options[field.name] is not None:
-            options[field.name] = _structure_component(options[field.name], kind, f"{path}.{field.name}", registry, issues)
-    if len(issues) > before:
-        # Keep checking the other fields: structure without the broken component fields.
-        options = {key: value for key, value in options.items() if value is not None or key not in _component_fields(cls)}
+    options = _resolve_components(cls, options, path, registry, issues)
     try:
         config = converter.structure(options, cls)
     except Exception as exc:  # noqa: BLE001 - reported as config issues
@@ -263,8 +257,38 @@ def _structure_config(cls: type, options: dict[str, Any], path: str, registry: R
     return config if len(issues) == before else None
 
 
-def _component_fields(cls: type) -> set[str]:
-    return {field.name for field in attrs.fields(cls) if field.metadata.get("component")}
+def _resolve_components(cls: type, options: dict[str, Any], path: str, registry: Registry, issues: list[ConfigIssue]) -> dict[str, Any]:
+    """``options`` with every component-valued field of ``cls`` turned into a :class:`ComponentSpec`,
+    also inside nested config classes (``routes: {benchmark: {name: ...}}``); the rest stays raw."""
+    options = dict(options)
+    try:
+        nested_types = typing.get_type_hints(cls)
+    except NameError:  # an annotation imported only for type checkers: no nested sections to resolve
+        nested_types = {}
+    for field in attrs.fields(cls):
+        value = options.get(field.name)
+        if value is None:
+            continue
+        kind = field.metadata.get("component")
+        nested = _attrs_class(nested_types.get(field.name))
+        before = len(issues)
+        if kind:
+            resolved = _structure_component(value, kind, f"{path}.{field.name}", registry, issues)
+        elif nested is not None and isinstance(value, dict):
+            resolved = _resolve_components(nested, value, f"{path}.{field.name}", registry, issues)
+        else:
+            continue
+        if len(issues) > before:
+            del options[field.name]  # already reported: check the other fields without it
+        else:
+            options[field.name] = resolved
+    return options
+
+
+def _attrs_class(annotation: Any) -> type | None:
+    """The attrs class an annotation names, also as ``X | None``; None for anything else."""
+    candidates = [annotation, *typing.get_args(annotation)]
+    return next((c for c in candidates if isinstance(c, type) and attrs.has(c)), None)
 
 
 def _issues_from_exception(exc: BaseException, path: str, expected: Any = None) -> list[ConfigIssue]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from lead_framework.config import ComponentSpec
 from lead_framework.route import RouteSpec
 from lead_framework.stages import StageError
 from lead_framework.validators import positive
@@ -52,20 +53,18 @@ class GenerateRoutes:
 
 @attrs.define(frozen=True)
 class RouteSource:
-    """Exactly one of: ``generate`` (random routes of the world), ``file`` (a Leaderboard route XML),
-    ``benchmark`` (a registered benchmark's routes)."""
+    """One or more of: ``generate`` (random routes of the world), ``file`` (a Leaderboard route XML),
+    ``benchmark`` (a registered benchmark's routes, by name or as ``{name: ..., <its options>}``).
+    With several, their routes are interleaved: plain driving and scenario routes side by side."""
 
     generate: GenerateRoutes | None = None
     file: str | None = None
-    benchmark: str | None = None
+    benchmark: ComponentSpec | None = attrs.field(default=None, metadata={"component": "benchmarks"})
 
     def __attrs_post_init__(self) -> None:
-        given = [name for name in ("generate", "file", "benchmark") if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of generate, file, benchmark (got {', '.join(given) or 'none'}); "
-                f"e.g. routes: {{generate: {{count: 10, length_m: [150, 400]}}}}"
-            )
+        if self.generate is None and self.file is None and self.benchmark is None:
+            raise ValueError("give one or more of generate, file, benchmark; "
+                             "e.g. routes: {generate: {count: 10, length_m: [150, 400]}}")
 
 
 def _interleave(groups: list[list[RouteSpec]]) -> list[RouteSpec]:
@@ -75,28 +74,31 @@ def _interleave(groups: list[list[RouteSpec]]) -> list[RouteSpec]:
 
 def load_routes(source: RouteSource, world: Any, seed: int, stage: str) -> list[RouteSpec]:
     """The routes a :class:`RouteSource` names (``world`` is the created world component)."""
+    groups = []
     if source.generate is not None:
-        generate = getattr(world, "generate_routes", None)
-        if generate is None:
-            raise StageError(f"stage {stage!r}: the world ({type(world).__name__}) cannot generate routes; use routes: {{file: ...}}")
-        spec = source.generate
-        if not spec.towns:
-            return list(generate(count=spec.count, length_m=tuple(spec.length_m), seed=seed))
-        if "town" not in inspect.signature(generate).parameters:
-            raise StageError(f"stage {stage!r}: the world ({type(world).__name__}) generates routes on its own town only; "
-                             "remove routes.generate.towns")
-        return _interleave([
-            [attrs.evolve(route, id=f"{town}_{route.id}") for route in generate(count=n, length_m=tuple(spec.length_m), seed=seed, town=town)]
-            for town, n in spec.counts_per_town()
-        ])
+        groups.append(_generated_routes(source.generate, world, seed, stage))
     if source.file is not None:
         from lead_framework.route_xml import read_routes
 
         path = Path(source.file)
         if not path.is_file():
             raise StageError(f"stage {stage!r}: routes.file {str(path)!r} does not exist")
-        return read_routes(path)
-    from lead_framework.plugins import get_registry
+        groups.append(read_routes(path))
+    if source.benchmark is not None:
+        groups.append(list(source.benchmark.create().routes(world, seed)))
+    return _interleave(groups)
 
-    benchmark = get_registry().get("benchmarks", source.benchmark).create(None)
-    return list(benchmark.routes(world, seed))
+
+def _generated_routes(spec: GenerateRoutes, world: Any, seed: int, stage: str) -> list[RouteSpec]:
+    generate = getattr(world, "generate_routes", None)
+    if generate is None:
+        raise StageError(f"stage {stage!r}: the world ({type(world).__name__}) cannot generate routes; use routes: {{file: ...}}")
+    if not spec.towns:
+        return list(generate(count=spec.count, length_m=tuple(spec.length_m), seed=seed))
+    if "town" not in inspect.signature(generate).parameters:
+        raise StageError(f"stage {stage!r}: the world ({type(world).__name__}) generates routes on its own town only; "
+                         "remove routes.generate.towns")
+    return _interleave([
+        [attrs.evolve(route, id=f"{town}_{route.id}") for route in generate(count=n, length_m=tuple(spec.length_m), seed=seed, town=town)]
+        for town, n in spec.counts_per_town()
+    ])

@@ -233,10 +233,35 @@ def test_towns_need_a_world_that_generates_on_any_town():
         load_routes(source, OneTownWorld(), seed=0, stage="collect")
 
 
-def test_route_source_needs_exactly_one_choice(tmp_path, routes_file):
-    with pytest.raises(ValueError, match="exactly one of generate, file, benchmark"):
+def test_route_sources_are_interleaved_and_one_is_needed(tmp_path, routes_file):
+    with pytest.raises(ValueError, match="one or more of generate, file, benchmark"):
         RouteSource()
     data = experiment(tmp_path, routes_file)
-    data["stages"][0]["collect"]["routes"] = {"file": str(routes_file), "generate": {"count": 2}}
-    with pytest.raises(ExperimentError, match="exactly one"):
+    data["stages"][0]["collect"]["routes"] = {}
+    with pytest.raises(ExperimentError, match="one or more of"):
+        parse_experiment(data, "test.yaml")
+    data["stages"][0]["collect"]["routes"] = {"file": str(routes_file), "generate": {"count": 2, "length_m": [60, 80]}}
+    source = parse_experiment(data, "test.yaml").stages[0].config.routes
+    from lead_framework.plugins import get_registry
+
+    world = get_registry().get("worlds", "leadsim").create(None)
+    generated = world.generate_routes(count=2, length_m=(60.0, 80.0), seed=4)
+    from_file = short_routes(3, seed=5)
+    routes = load_routes(source, world, seed=4, stage="collect")
+    expected = [generated[0], from_file[0], generated[1], from_file[1], from_file[2]]
+    assert [route.waypoints for route in routes] == [route.waypoints for route in expected]
+
+
+def test_benchmark_routes_take_the_benchmark_options(tmp_path, routes_file):
+    """Scenario routes for training data: ``routes: {benchmark: {name: ..., <options>}}``."""
+    from lead_sim.benchmarks.bench2drive import BENCH2DRIVE_TYPES
+
+    data = experiment(tmp_path, routes_file)
+    data["stages"][0]["collect"]["routes"] = {"benchmark": {"name": "bench2drive", "subset": "mini", "count": 3, "town": "irregular_small"}}
+    source = parse_experiment(data, "test.yaml").stages[0].config.routes
+    routes = load_routes(source, None, seed=7, stage="collect")
+    assert [route.town for route in routes] == ["irregular_small"] * 3
+    assert [[scenario.type for scenario in route.scenarios] for route in routes] == [[name] for name in BENCH2DRIVE_TYPES[:3]]
+    data["stages"][0]["collect"]["routes"]["benchmark"]["cout"] = 3
+    with pytest.raises(ExperimentError, match=r"routes\.benchmark.*cout"):
         parse_experiment(data, "test.yaml")
