@@ -15,6 +15,8 @@ import numpy as np
 #: Gaps below this (metres) count as this: bodies in contact still brake hard, not infinitely.
 MIN_GAP_M = 0.05
 
+FloatOrArray = float | np.ndarray
+
 
 @attrs.define(frozen=True)
 class IdmParameters:
@@ -27,7 +29,8 @@ class IdmParameters:
     delta: float = 4.0
 
 
-def idm_acceleration(params: IdmParameters, speed, desired_speed, gap, leader_speed):
+def idm_acceleration(params: IdmParameters, speed: FloatOrArray, desired_speed: FloatOrArray,
+                     gap: FloatOrArray, leader_speed: FloatOrArray) -> FloatOrArray:
     """Acceleration (m/s^2) in ``[-max_decel, max_accel]`` of a driver at ``speed`` who wants
     ``desired_speed`` with a leader ``gap`` metres ahead (bumper to bumper; ``np.inf`` for a free
     road) driving at ``leader_speed``. A desired speed of zero brakes at ``max_accel`` to a stop.
