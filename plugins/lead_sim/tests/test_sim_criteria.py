@@ -108,6 +108,22 @@ def test_collision_deduplicated_within_5s_and_5m():
     assert len(crit.events) == 2
 
 
+def test_collision_with_a_second_actor_at_the_same_place_is_the_same_crash():
+    """Pushing into two touching cars counts once, not once per tick and actor; a car hit after
+    the ego has left the place (more than 5 m away) counts again."""
+    crit = CollisionCriterion()
+    pair = [(ActorKind.VEHICLE, 4.2, 0.8, 0.0, (2.0, 1.0, 0.7), 0.0), (ActorKind.VEHICLE, 4.2, -0.8, 0.0, (2.0, 1.0, 0.7), 0.0)]
+    for tick in range(40):
+        crit.update(ctx_for(make_scene((0.0, 0.0), 0.0, 0.5, pair, tick=tick), 0.5))
+    assert len(crit.events) == 1
+    car_ahead = (ActorKind.VEHICLE, 4.2 + 6.0, 0.8, 0.0, (2.0, 1.0, 0.7), 0.0)  # id 1, the registered one
+    crit.update(ctx_for(make_scene((6.0, 0.0), 0.0, 0.5, [car_ahead], tick=41), 0.5))
+    assert len(crit.events) == 1  # 6 m on, but the remembered actor (1 s ago): the same crash
+    walker = (ActorKind.WALKER, 6.0 + 2.6, -0.5, 0.0, (0.3, 0.3, 0.9), 0.0)  # id 2
+    crit.update(ctx_for(make_scene((6.0, 0.0), 0.0, 0.5, [(ActorKind.VEHICLE, 90.0, 0.0, 0.0, (2.0, 1.0, 0.7), 0.0), walker], tick=42), 0.5))
+    assert [e.key for e in crit.events] == ["collisions_vehicle", "collisions_pedestrian"]
+
+
 def test_collision_keys_by_actor_kind():
     for kind, key in [(ActorKind.WALKER, "collisions_pedestrian"), (ActorKind.OBSTACLE, "collisions_layout"),
                       (ActorKind.BICYCLE, "collisions_vehicle")]:

@@ -1,8 +1,11 @@
 """Collisions of the ego with any actor (Leaderboard 2.0 ``CollisionTest``).
 
 A collision is an overlap of the ego's box with another actor's box while the ego moves at
->= 0.1 m/s. A new contact with the actor of the previous registered collision is ignored within
-5 s of it or while the ego is within 5 m of where it happened, so one crash counts once.
+>= 0.1 m/s. As in the leaderboard, the criterion remembers the last registered collision: its
+actor for 5 s, and its place while the ego stays within 5 m of it. A contact with the remembered
+actor, or with any actor while the ego is still within 5 m of the remembered place, is the same
+crash and does not count again; so pushing into two parked cars at once is one collision, not one
+per tick.
 """
 
 from __future__ import annotations
@@ -35,17 +38,16 @@ class CollisionCriterion(Criterion):
         super().__init__()
         self._last_id: int | None = None
         self._last_time = -np.inf
-        self._last_location = np.zeros(3)
+        self._last_location: np.ndarray | None = None
         self._extent: np.ndarray | None = None
         self._reach2 = np.zeros(0)
 
     def update(self, ctx: TickContext) -> None:
-        if ctx.ego_speed < STANDING_SPEED:
-            return
         actors = ctx.scene.actors
-        if len(actors) < 2:
-            return
         ego = actors.position[0]
+        self._forget(ego, ctx.time_s)
+        if ctx.ego_speed < STANDING_SPEED or len(actors) < 2:
+            return
         if actors.extent is not self._extent:  # the actor set changed: recompute the contact radii
             self._extent = actors.extent
             radius = np.hypot(actors.extent[:, 0], actors.extent[:, 1])
@@ -64,13 +66,19 @@ class CollisionCriterion(Criterion):
         for row in hits:
             self._register(ctx, int(row))
 
+    def _forget(self, ego: np.ndarray, time_s: float) -> None:
+        """Drop the remembered place once the ego is more than 5 m from it, and the remembered actor
+        5 s after the collision."""
+        if self._last_location is not None and np.linalg.norm(ego - self._last_location) > DEDUP_DISTANCE_M:
+            self._last_location = None
+        if self._last_id is not None and time_s - self._last_time > DEDUP_TIME_S:
+            self._last_id = None
+
     def _register(self, ctx: TickContext, row: int) -> None:
         actors = ctx.scene.actors
         other_id = int(actors.ids[row])
         ego = actors.position[0]
-        if other_id == self._last_id and (
-            ctx.time_s - self._last_time < DEDUP_TIME_S or np.linalg.norm(ego - self._last_location) < DEDUP_DISTANCE_M
-        ):
+        if other_id == self._last_id or self._last_location is not None:  # a place is kept only within 5 m
             return
         self._last_id, self._last_time, self._last_location = other_id, ctx.time_s, ego.copy()
         key = COLLISION_KEYS[int(actors.kinds[row])]
