@@ -172,6 +172,12 @@ class TFv6Config:
     #: LEAD, whose queries see them only through attention to the status tokens): a direct path
     #: that a short training learns to use, where attention to five tokens among the BEV's is slow
     planner_status_queries: bool = False
+    #: with ``planner_status_queries``, also give that MLP the ego's signed lateral offset from, and
+    #: heading to, the line through the previous and current target points (see
+    #: ``planning.target_line_status``). The flat embedded world shows the lane's edges only as
+    #: painted lines in a small image, so a CPU-sized model under-reads a sideways drift; the
+    #: target points hold it exactly on straight streets
+    planner_target_line_status: bool = False
     target_speed_classes: tuple[float, ...] = TARGET_SPEED_CLASSES
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)
@@ -199,6 +205,10 @@ class TFv6Config:
             )
         if len(self.perspective_channels) != 3:
             raise TFv6ConfigError(f"TFv6Config.perspective_channels needs 3 values, got {self.perspective_channels}")
+        if self.planner_target_line_status and not self.planner_status_queries:
+            raise TFv6ConfigError(
+                "TFv6Config.planner_target_line_status feeds the status-query MLP; set planner_status_queries: true as well"
+            )
 
     # -- derived sizes --
     @property

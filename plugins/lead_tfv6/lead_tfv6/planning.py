@@ -5,7 +5,8 @@ target-speed query. Memory: the BEV feature map (1x1 conv + sine positional embe
 status tokens (speed, command, the previous/current/next target points normalised by
 ``target_point_scale``, and the radar query features with a sine embedding of their predicted
 positions), which carry a learned positional embedding. With ``planner_status_queries`` an MLP of
-the same status values is also added to every query. Route and waypoints are cumulative sums of
+the same status values is also added to every query, and with ``planner_target_line_status`` that
+MLP also reads :func:`target_line_status`. Route and waypoints are cumulative sums of
 per-query offsets; the target speed is a distribution over ``target_speed_classes``.
 """
 
@@ -22,6 +23,31 @@ from lead_tfv6.embeddings import (
 )
 
 NUM_TARGET_POINTS = 3  # previous, current, next
+#: Lateral offsets beyond this (metres) are clipped: a chord across a bend says little about the lane.
+TARGET_LINE_MAX_OFFSET_M = 4.0
+#: Previous and current target points closer than this (metres) give no line (start of a route).
+TARGET_LINE_MIN_LENGTH_M = 1.0
+
+
+def target_line_status(target_points: torch.Tensor) -> torch.Tensor:
+    """(B, 3, 2) ego-frame target points in metres -> (B, 2): the ego's signed lateral offset (metres,
+    positive = right of the line, clipped to +-``TARGET_LINE_MAX_OFFSET_M``) from the line through the
+    previous and current target points, and the line's heading in the ego frame (radians).
+
+    Both are zero where the two points are less than ``TARGET_LINE_MIN_LENGTH_M`` apart. The ego drives
+    between these two points, so on a straight street the offset is its distance from the lane centre.
+    """
+    previous, current = target_points[:, 0].float(), target_points[:, 1].float()
+    direction = current - previous
+    length = direction.norm(dim=1)
+    valid = length >= TARGET_LINE_MIN_LENGTH_M
+    unit = direction / length.clamp(min=TARGET_LINE_MIN_LENGTH_M).unsqueeze(1)
+    # ego (the origin) relative to the previous point, crossed with the line direction
+    offset = unit[:, 0] * -previous[:, 1] - unit[:, 1] * -previous[:, 0]
+    offset = offset.clamp(-TARGET_LINE_MAX_OFFSET_M, TARGET_LINE_MAX_OFFSET_M)
+    heading = torch.atan2(direction[:, 1], direction[:, 0])
+    zero = torch.zeros_like(offset)
+    return torch.stack([torch.where(valid, offset, zero), torch.where(valid, heading, zero)], dim=1)
 
 
 def encode_two_hot(speed: torch.Tensor, classes: tuple[float, ...], brake: torch.Tensor | None = None) -> torch.Tensor:
@@ -75,7 +101,7 @@ class PlanningDecoder(nn.Module):
         self.target_speed_decoder = nn.Sequential(
             nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, len(config.target_speed_classes))
         )
-        status_size = 1 + config.num_commands + 2 * NUM_TARGET_POINTS
+        status_size = 1 + config.num_commands + 2 * NUM_TARGET_POINTS + (2 if config.planner_target_line_status else 0)
         self.status_queries = (
             nn.Sequential(nn.Linear(status_size, dim), nn.GELU(), nn.Linear(dim, dim)) if config.planner_status_queries else None
         )
@@ -94,8 +120,10 @@ class PlanningDecoder(nn.Module):
         memory = torch.cat([self._bev_tokens(bev_features), status_tokens], dim=1)
         queries = self.queries.expand(memory.shape[0], -1, -1)
         if self.status_queries is not None:
-            status = torch.cat([speed, command, target_points.flatten(1)], dim=1)
-            queries = queries + self.status_queries(status).unsqueeze(1)
+            parts = [speed, command, target_points.flatten(1)]
+            if config.planner_target_line_status:
+                parts.append(target_line_status(batch["target_points"]))
+            queries = queries + self.status_queries(torch.cat(parts, dim=1)).unsqueeze(1)
         queries = self.decoder(queries, memory)
         route_queries = queries[:, : config.num_route_points]
         waypoint_queries = queries[:, config.num_route_points : config.num_route_points + config.num_waypoints]
