@@ -88,15 +88,26 @@ def resolve_stage_inputs(spec: ComponentSpec, ctx: StageContext) -> ComponentSpe
     """Replace config fields that refer to earlier stages by those stages' folders.
 
     A component's config field declares ``metadata={"stage_input": "<kind>"}``; the YAML value
-    ``previous`` (the latest stage of that kind) or a stage name becomes that stage's directory.
-    Other values are kept (a path given by the user).
+    ``previous`` (the latest stage of that kind) or a stage name becomes that stage's directory,
+    in a list too (``checkpoint: [posttrain, posttrain_seed2]``). Other values are kept (a path
+    given by the user).
     """
+
+    def resolve(kind: str, value: Any) -> Any:
+        if isinstance(value, str) and (value == "previous" or value in ctx.previous):
+            return str(ctx.input_from(kind, value).directory)
+        if isinstance(value, (list, tuple)):
+            return type(value)(resolve(kind, entry) for entry in value)
+        return value
+
     changes = {}
     for field in attrs.fields(type(spec.config)):
         kind = field.metadata.get("stage_input")
-        value = getattr(spec.config, field.name)
-        if kind and isinstance(value, str) and (value == "previous" or value in ctx.previous):
-            changes[field.name] = str(ctx.input_from(kind, value).directory)
+        if kind:
+            value = getattr(spec.config, field.name)
+            resolved = resolve(kind, value)
+            if resolved != value:
+                changes[field.name] = resolved
     if not changes:
         return spec
     return ComponentSpec(spec.kind, spec.name, attrs.evolve(spec.config, **changes))

@@ -174,5 +174,7 @@ def test_checkpoint_previous_names_the_train_stage_folder(checkpoints, tmp_path)
                        previous=previous, log=logging.getLogger("test"))
     latest = resolve_stage_inputs(ComponentSpec("agents", "tfv6", TFv6AgentConfig()), ctx).config.checkpoint
     named = resolve_stage_inputs(ComponentSpec("agents", "tfv6", TFv6AgentConfig(checkpoint="train_seed1")), ctx).config.checkpoint
+    ensemble = resolve_stage_inputs(ComponentSpec("agents", "tfv6", TFv6AgentConfig(checkpoint=["train", "train_seed1"])), ctx)
     assert resolve_checkpoint_files(latest) == [checkpoints[0] / "model_final.pt"]
     assert resolve_checkpoint_files(named) == [checkpoints[1] / "model_final.pt"]
+    assert resolve_checkpoint_files(ensemble.config.checkpoint) == [checkpoints[0] / "model_final.pt", checkpoints[1] / "model_final.pt"]
