@@ -168,5 +168,8 @@ class EvaluateStage:
         crashed = [r.route_id for r in ordered if "error" in r.extra]
         if crashed:
             progress.write(f"{len(crashed)} route(s) crashed (see crash.json in their folders); run again to retry them: {', '.join(crashed)}")
+            errors = {r.extra["error"] for r in ordered if "error" in r.extra}
+            if len(crashed) > 1 and len(errors) == 1:  # most likely the agent's or world's configuration
+                progress.write(f"every crash has the same error; fix it in the experiment before running again: {errors.pop()}")
         gr = results.global_record
         return {"routes": len(tasks), "crashed": len(crashed), INCOMPLETE_KEY: len(crashed), "DS": gr.driving_score, "RC": gr.route_completion, "IS": gr.infraction_score, **metrics}

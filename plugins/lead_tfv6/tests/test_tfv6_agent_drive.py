@@ -72,3 +72,20 @@ def test_route_video_shows_cameras_and_the_plan(tmp_path):
     drawn_red = (panel[..., 2] > 150) & (panel[..., 0] < 100)
     drawn_blue = (panel[..., 0] > 150) & (panel[..., 2] < 100)
     assert drawn_red.sum() > 10 and drawn_blue.sum() > 10  # waypoints and route are drawn
+
+
+def test_a_wrong_checkpoint_is_reported_once_for_all_crashed_routes(tmp_path, caplog):
+    from lead_framework.config import load_experiment
+    from lead_framework.runner import run_experiment
+
+    experiment = tmp_path / "evaluate.yaml"
+    experiment.write_text(
+        f"name: wrong_checkpoint\noutput: {tmp_path / 'run'}\nworld: {{name: leadsim, town: grid_small, vehicles: 1, walkers: 0}}\n"
+        "stages:\n  - evaluate: {agent: {name: tfv6, checkpoint: posttrian_typo.pt}, "
+        "benchmark: {name: bench2drive, subset: mini, town: grid_small, count: 2}, max_routes: 2}\n",
+        encoding="utf-8",
+    )
+    caplog.set_level("INFO", logger="lead_framework")
+    run_experiment(load_experiment(experiment), echo=lambda *_: None, interactive=False)
+    summary = [r.getMessage() for r in caplog.records if r.getMessage().startswith("every crash has the same error")]
+    assert len(summary) == 1 and "posttrian_typo.pt does not exist" in summary[0]
