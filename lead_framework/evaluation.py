@@ -2,10 +2,12 @@
 
 Per route, ``<stage>/routes/<NNN>_<route id>/`` holds ``record.json`` (the leaderboard record),
 ``infractions.json`` (every event with tick, time, location, metres driven) and ``steps.jsonl``
-(ego speed, acceleration and controls per tick, for comfort metrics). A route that raised is
-recorded in ``crash.json`` and counts as failed; it runs again on the next invocation, finished
-routes never do. At the end: ``results.json`` in the leaderboard's layout and the benchmark's
-table as ``table.md``, ``table.csv`` and ``table.json``.
+(ego speed, acceleration and controls per tick, for comfort metrics). The agent is built once
+before any route starts, so that a configuration error stops the stage with one message. An agent
+that raises while driving fails its route (``Failed - Agent crashed``, final, as on the
+leaderboard); a route whose simulation raised is recorded in ``crash.json``, counts as failed and
+runs again on the next invocation; finished routes never do. At the end: ``results.json`` in the
+leaderboard's layout and the benchmark's table as ``table.md``, ``table.csv`` and ``table.json``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ from lead_framework.validators import one_of, positive
 from lead_framework.world import TICK_RATE_HZ, EvaluationProtocol, Observer, TickInfo
 
 RECORD_FILE, CRASH_FILE, INFRACTIONS_FILE, STEPS_FILE = "record.json", "crash.json", "infractions.json", "steps.jsonl"
+SIMULATION_CRASHED = failed_status("simulation_crashed")
+
+
+def error_headline(error: str) -> str:
+    """The last line of an error text: the exception itself when the text is a traceback."""
+    lines = error.strip().splitlines()
+    return lines[-1] if lines else error
 
 
 @attrs.define(frozen=True)
@@ -113,6 +122,22 @@ def evaluate_route(task: RouteTask) -> dict[str, Any]:
     return data
 
 
+def check_agent_builds(spec: ComponentSpec) -> None:
+    """Build the agent once before any route starts.
+
+    A configuration error (a checkpoint that does not exist, an option the agent rejects) would
+    otherwise crash every route in its worker; here it stops the stage with one message.
+    """
+    try:
+        agent = spec.create()
+    except Exception as exc:
+        raise StageError(
+            f"agent {spec.name!r} cannot be built, so no route was started: {type(exc).__name__}: {exc}; "
+            "fix the 'agent' section of the evaluate stage"
+        ) from exc
+    agent.destroy()
+
+
 class EvaluateStage:
     """Drive every route of a benchmark with an agent and score it (Leaderboard 2.0)."""
 
@@ -142,6 +167,8 @@ class EvaluateStage:
                 records[task.index] = record_from_json(json.loads((task.directory / RECORD_FILE).read_text()), where=str(task.directory / RECORD_FILE))
             else:
                 pending.append(task)
+        if pending:
+            check_agent_builds(agent_spec)
         with ctx.progress(len(tasks), unit="route") as progress:
             if records:
                 progress.update(len(records), message="already driven")
@@ -151,7 +178,7 @@ class EvaluateStage:
                     record = record_from_json(outcome.result)
                     (task.directory / CRASH_FILE).unlink(missing_ok=True)
                 else:
-                    record = RouteRecord(task.route.id, index=task.index, status=failed_status("simulation_crashed"), extra={"error": outcome.error})
+                    record = RouteRecord(task.route.id, index=task.index, status=SIMULATION_CRASHED, extra={"error": outcome.error})
                     task.directory.mkdir(parents=True, exist_ok=True)
                     write_json_atomic(task.directory / CRASH_FILE, {"error": outcome.error, "traceback": outcome.traceback})
                     ctx.log.error("route %s crashed: %s\n%s", task.route.id, outcome.error, outcome.traceback or "")
@@ -165,11 +192,17 @@ class EvaluateStage:
         for fmt, suffix in (("markdown", "md"), ("csv", "csv"), ("json", "json")):
             (ctx.stage_dir / f"table.{suffix}").write_text(table.render(fmt), encoding="utf-8")
         progress.write(table.render("text"))
-        crashed = [r.route_id for r in ordered if "error" in r.extra]
+        crashed = [r for r in ordered if r.status == SIMULATION_CRASHED]
+        agent_failed = [r for r in ordered if r.status != SIMULATION_CRASHED and "error" in r.extra]
         if crashed:
-            progress.write(f"{len(crashed)} route(s) crashed (see crash.json in their folders); run again to retry them: {', '.join(crashed)}")
-            errors = {r.extra["error"] for r in ordered if "error" in r.extra}
-            if len(crashed) > 1 and len(errors) == 1:  # most likely the agent's or world's configuration
-                progress.write(f"every crash has the same error; fix it in the experiment before running again: {errors.pop()}")
+            progress.write(f"{len(crashed)} route(s) crashed (see crash.json in their folders); run again to retry them: "
+                           + ", ".join(r.route_id for r in crashed))
+        if agent_failed:
+            progress.write(f"{len(agent_failed)} route(s) failed because the agent raised (scored as failed, as the "
+                           "leaderboard does; the traceback is under extra.error in their record.json): "
+                           + ", ".join(r.route_id for r in agent_failed))
+        errors = {error_headline(r.extra["error"]) for r in crashed + agent_failed}
+        if len(crashed) + len(agent_failed) > 1 and len(errors) == 1:  # most likely the agent's or world's configuration
+            progress.write(f"every failure has the same error; fix it in the experiment before running again: {errors.pop()}")
         gr = results.global_record
-        return {"routes": len(tasks), "crashed": len(crashed), INCOMPLETE_KEY: len(crashed), "DS": gr.driving_score, "RC": gr.route_completion, "IS": gr.infraction_score, **metrics}
+        return {"routes": len(tasks), "crashed": len(crashed), "agent_failed": len(agent_failed), INCOMPLETE_KEY: len(crashed), "DS": gr.driving_score, "RC": gr.route_completion, "IS": gr.infraction_score, **metrics}

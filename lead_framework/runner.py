@@ -1,9 +1,10 @@
 """The run loop: stages in order, resolved config and log in the run folder, resume by default.
 
-A stage is complete when ``<run>/<stage>/stage.json`` says so for the same config and the same
-upstream results; such a stage is skipped. A ``partial`` stage (its summary left items to retry)
-and a failed one are resumed. A stage folder that holds results for another config
-(or older upstream results) is moved aside to ``<stage>.stale-N``, never deleted.
+A stage is complete when ``<run>/<stage>/stage.json`` says so for the same config, the same
+world and seed, and the same results of the earlier stages it reads (its ``stage_input`` fields);
+such a stage is skipped. A ``partial`` stage (its summary left items to retry) and a failed one
+are resumed. A stage folder that holds results for another config (or older results of a stage
+it reads) is moved aside to ``<stage>.stale-N``, never deleted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from lead_framework.config import Experiment, unstructure
-from lead_framework.stages import INCOMPLETE_KEY, StageContext, StageError, StageOutput
+from lead_framework.config import Experiment, StageSpec, unstructure
+from lead_framework.stages import INCOMPLETE_KEY, StageContext, StageError, StageOutput, referenced_stages
 
 log = logging.getLogger("lead_framework")
 
@@ -38,8 +39,29 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def _fingerprint(ctx_config: dict[str, Any], upstream: dict[str, StageOutput]) -> dict[str, Any]:
-    return {"config": ctx_config, "upstream": {name: out.summary.get("finished_at") for name, out in upstream.items()}}
+def _fingerprint(settings: dict[str, Any], spec: StageSpec, previous: dict[str, StageOutput]) -> dict[str, Any]:
+    """What a stage's results depend on: its config, the experiment's ``settings`` (world and
+    seed), the results of the stages it reads."""
+    fingerprint = {
+        "config": {"kind": spec.kind, **unstructure(spec.config)},
+        "experiment": settings,
+        "upstream": {name: previous[name].summary.get("finished_at") for name in sorted(referenced_stages(spec.config, previous))},
+    }
+    return json.loads(json.dumps(fingerprint, default=str))
+
+
+def _unchanged(stored: Any, current: dict[str, Any]) -> bool:
+    """Whether a stored fingerprint still holds.
+
+    Fingerprints written before the world and seed were recorded lack ``experiment`` and list
+    every earlier stage under ``upstream``; they hold when what they record agrees.
+    """
+    if not isinstance(stored, dict) or stored.get("config") != current["config"]:
+        return False
+    if "experiment" in stored and stored["experiment"] != current["experiment"]:
+        return False
+    upstream = stored.get("upstream") or {}
+    return all(name in upstream and upstream[name] == finished for name, finished in current["upstream"].items())
 
 
 def _read_state(stage_dir: Path) -> dict[str, Any] | None:
@@ -74,16 +96,18 @@ def run_experiment(experiment: Experiment, *, force: bool = False, interactive: 
     registry = get_registry()
     run_dir = experiment.output
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / RESOLVED_CONFIG_FILE).write_text(yaml.safe_dump(experiment.resolved(), sort_keys=False), encoding="utf-8")
+    resolved = experiment.resolved()
+    (run_dir / RESOLVED_CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
+    settings = {"world": resolved.get("world"), "seed": resolved["seed"]}
     handler = _attach_log_file(run_dir)
     outputs: dict[str, StageOutput] = {}
     try:
         echo(f"experiment {experiment.name}: {len(experiment.stages)} stage(s), outputs in {run_dir}")
         for index, spec in enumerate(experiment.stages, start=1):
             stage_dir = run_dir / spec.name
-            fingerprint = _fingerprint({"kind": spec.kind, **unstructure(spec.config)}, outputs)
+            fingerprint = _fingerprint(settings, spec, outputs)
             state = _read_state(stage_dir)
-            if state is not None and not force and state.get("fingerprint") == json.loads(json.dumps(fingerprint, default=str)):
+            if state is not None and not force and _unchanged(state.get("fingerprint"), fingerprint):
                 if state.get("status") == "complete":
                     echo(f"[{index}/{len(experiment.stages)}] {spec.name}: complete, skipped (use --force to run it again)")
                     outputs[spec.name] = StageOutput(spec.kind, spec.name, stage_dir, state.get("summary", {}))

@@ -2,8 +2,10 @@
 
 A stage kind is a component registered through ``lead_register_stages``; its factory takes the
 stage's config and returns an object with ``run(ctx) -> dict | None``. The returned summary is
-stored with the stage; a stage whose summary exists (and whose config did not change) is skipped
-when the experiment runs again. Long stages should also resume inside themselves (finished
+stored with the stage; a stage whose summary exists is skipped when the experiment runs again,
+unless its config, the experiment's world or seed, or one of the earlier stages it reads changed.
+A stage declares what it reads by config fields with ``metadata={"stage_input": "<kind>"}``
+(directly or in a component spec such as an evaluate stage's agent). Long stages should also resume inside themselves (finished
 routes, epochs) using ``ctx.stage_dir``.
 
 A summary with a positive ``incomplete`` count (e.g. routes that crashed) marks the stage
@@ -13,6 +15,7 @@ A summary with a positive ``incomplete`` count (e.g. routes that crashed) marks 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,10 +77,15 @@ class StageContext:
             if reference not in self.previous:
                 raise StageError(f"stage {self.spec.name!r}: no earlier stage named {reference!r}; earlier stages: {', '.join(self.previous) or 'none'}")
             return self.previous[reference]
-        for output in reversed(list(self.previous.values())):
-            if output.kind == kind:
-                return output
+        latest = latest_stage(self.previous, kind)
+        if latest is not None:
+            return latest
         raise StageError(f"stage {self.spec.name!r} needs the output of an earlier {kind!r} stage; add one before it or give a path")
+
+
+def latest_stage(previous: Mapping[str, StageOutput], kind: str) -> StageOutput | None:
+    """The last of the earlier stages of ``kind`` (what ``previous`` refers to), if any."""
+    return next((output for output in reversed(list(previous.values())) if output.kind == kind), None)
 
 
 class Stage(Protocol):
@@ -111,3 +119,36 @@ def resolve_stage_inputs(spec: ComponentSpec, ctx: StageContext) -> ComponentSpe
     if not changes:
         return spec
     return ComponentSpec(spec.kind, spec.name, attrs.evolve(spec.config, **changes))
+
+
+def _referenced_names(kind: str, value: Any, previous: Mapping[str, StageOutput]) -> Iterator[str]:
+    if isinstance(value, str):
+        if value == "previous":
+            latest = latest_stage(previous, kind)
+            if latest is not None:
+                yield latest.name
+        elif value in previous:
+            yield value
+    elif isinstance(value, (list, tuple)):
+        for entry in value:
+            yield from _referenced_names(kind, entry, previous)
+
+
+def referenced_stages(config: Any, previous: Mapping[str, StageOutput]) -> set[str]:
+    """The earlier stages a stage's config reads, by the rules of :func:`resolve_stage_inputs`.
+
+    Fields with ``stage_input`` metadata count, in the config itself and in the component specs
+    it holds (``agent: {name: tfv6, checkpoint: posttrain}``). The runner re-runs a stage when
+    one of these changed, and only then.
+    """
+    if not attrs.has(type(config)):
+        return set()
+    names: set[str] = set()
+    for field in attrs.fields(type(config)):
+        value = getattr(config, field.name)
+        kind = field.metadata.get("stage_input")
+        if kind:
+            names.update(_referenced_names(kind, value, previous))
+        elif isinstance(value, ComponentSpec):
+            names |= referenced_stages(value.config, previous)
+    return names

@@ -36,7 +36,7 @@ def test_valid_experiment_resolves_defaults_and_components(toy_path, tmp_path):
     assert experiment.stages[2].config.agent.config.speed == 5.0  # the agent's default
     assert str(experiment.output) == "outputs/demo"
     resolved = experiment.resolved()
-    assert resolved["stages"][1] == {"count": {"name": "count_2", "to": 4, "fail_at": None, "fail_while": None, "flaky_at": None, "lr": 0.1, "agent": None}}
+    assert resolved["stages"][1] == {"count": {"name": "count_2", "to": 4, "fail_at": None, "fail_while": None, "flaky_at": None, "lr": 0.1, "agent": None, "after": None}}
 
 
 def test_all_four_problems_reported_with_paths(toy_path, tmp_path):

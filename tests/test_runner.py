@@ -97,3 +97,55 @@ def test_a_stage_with_items_left_is_partial_and_resumed_while_later_stages_run(t
     assert "flaky: resuming" in second.stdout
     assert sorted(p.name for p in (run / "flaky").glob("item_*")) == [f"item_{i}.json" for i in range(3)]
     assert json.loads((run / "flaky" / "stage.json").read_text())["status"] == "complete"
+
+
+def chain(tmp_path, seed: int = 7, first_to: int = 2):
+    """Three count stages: ``second`` reads ``first``; ``alone`` reads nothing."""
+    path = tmp_path / "chain.yaml"
+    path.write_text(
+        f"name: chain\nseed: {seed}\noutput: {tmp_path / 'run'}\nstages:\n"
+        f"  - count: {{name: first, to: {first_to}}}\n"
+        "  - count: {name: second, to: 1, after: first}\n"
+        "  - count: {name: alone, to: 1}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def rerun_stages(stdout: str) -> list[str]:
+    return sorted(line.split("] ")[1].split(":")[0] for line in stdout.splitlines() if "config or inputs changed" in line)
+
+
+def test_only_the_stages_that_read_a_changed_stage_run_again(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    assert run_leadfw("run", str(chain(tmp_path)), env_extra=env).returncode == 0
+    item = json.loads((tmp_path / "run" / "second" / "item_0.json").read_text())
+    assert item["after"] == str(tmp_path / "run" / "first")
+    changed = run_leadfw("run", str(chain(tmp_path, first_to=3)), env_extra=env)
+    assert changed.returncode == 0, changed.stderr
+    assert rerun_stages(changed.stdout) == ["first", "second"]
+    assert "alone: complete, skipped" in changed.stdout
+
+
+def test_a_new_experiment_seed_runs_every_stage_again(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    assert run_leadfw("run", str(chain(tmp_path)), env_extra=env).returncode == 0
+    reseeded = run_leadfw("run", str(chain(tmp_path, seed=8)), env_extra=env)
+    assert reseeded.returncode == 0, reseeded.stderr
+    assert rerun_stages(reseeded.stdout) == ["alone", "first", "second"]
+    assert json.loads((tmp_path / "run" / "alone" / "item_0.json").read_text())["seed"] == 8
+
+
+def test_results_recorded_without_world_and_seed_are_still_complete(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    assert run_leadfw("run", str(chain(tmp_path)), env_extra=env).returncode == 0
+    # the layout of earlier versions: no "experiment" entry, every earlier stage under "upstream"
+    run = tmp_path / "run"
+    finished = {name: json.loads((run / name / "stage.json").read_text())["summary"]["finished_at"] for name in ("first", "second")}
+    state_file = run / "alone" / "stage.json"
+    state = json.loads(state_file.read_text())
+    del state["fingerprint"]["experiment"]
+    state["fingerprint"]["upstream"] = finished
+    state_file.write_text(json.dumps(state))
+    again = run_leadfw("run", str(chain(tmp_path)), env_extra=env)
+    assert again.returncode == 0 and again.stdout.count("complete, skipped") == 3

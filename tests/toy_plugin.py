@@ -8,9 +8,10 @@ from pathlib import Path
 import attrs
 
 from lead_framework import hookimpl
+from lead_framework.agent import Agent, VehicleControl
 from lead_framework.config import ComponentSpec
-from lead_framework.stages import INCOMPLETE_KEY, StageContext
-from lead_framework.validators import positive
+from lead_framework.stages import INCOMPLETE_KEY, StageContext, resolve_stage_inputs
+from lead_framework.validators import one_of, positive
 
 
 @attrs.define(frozen=True)
@@ -21,6 +22,8 @@ class CountConfig:
     flaky_at: int | None = None  # this step is left undone (and reported incomplete) while ``fail_while`` exists
     lr: float = attrs.field(default=0.1, validator=positive)
     agent: ComponentSpec | None = attrs.field(default=None, metadata={"component": "agents"})
+    #: an earlier count stage this one reads (its folder is written into every item)
+    after: str | None = attrs.field(default=None, metadata={"stage_input": "count"})
 
 
 class CountStage:
@@ -30,6 +33,7 @@ class CountStage:
         self.config = config
 
     def run(self, ctx: StageContext) -> dict:
+        after = resolve_stage_inputs(ComponentSpec("stages", "count", self.config), ctx).config.after
         left = 0
         with ctx.progress(self.config.to, unit="item") as progress:
             for i in range(self.config.to):
@@ -43,7 +47,7 @@ class CountStage:
                     left += 1
                     progress.update(message="flaky, left for the next run")
                     continue
-                item.write_text(json.dumps({"i": i, "seed": ctx.seed}))
+                item.write_text(json.dumps({"i": i, "seed": ctx.seed, "after": after}))
                 progress.update()
         return {"items": self.config.to - left, INCOMPLETE_KEY: left}
 
@@ -51,11 +55,20 @@ class CountStage:
 @attrs.define(frozen=True)
 class ToyAgentConfig:
     speed: float = attrs.field(default=5.0, validator=positive)
+    #: fail on purpose: when it is built ("build") or on every tick ("drive")
+    fail: str | None = attrs.field(default=None, validator=attrs.validators.optional(one_of(("build", "drive"))))
 
 
-class ToyAgent:
+class ToyAgent(Agent):
     def __init__(self, config: ToyAgentConfig):
+        if config.fail == "build":
+            raise FileNotFoundError("toy weights missing")
         self.config = config
+
+    def run_step(self, input_data, timestamp: float) -> VehicleControl:
+        if self.config.fail == "drive":
+            raise RuntimeError("toy agent fails on every tick")
+        return VehicleControl(throttle=0.3)
 
 
 @hookimpl

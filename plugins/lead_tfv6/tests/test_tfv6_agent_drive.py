@@ -74,9 +74,9 @@ def test_route_video_shows_cameras_and_the_plan(tmp_path):
     assert drawn_red.sum() > 10 and drawn_blue.sum() > 10  # waypoints and route are drawn
 
 
-def test_a_wrong_checkpoint_is_reported_once_for_all_crashed_routes(tmp_path, caplog):
+def test_a_wrong_checkpoint_stops_the_evaluation_before_any_route(tmp_path):
     from lead_framework.config import load_experiment
-    from lead_framework.runner import run_experiment
+    from lead_framework.runner import RunError, run_experiment
 
     experiment = tmp_path / "evaluate.yaml"
     experiment.write_text(
@@ -85,7 +85,8 @@ def test_a_wrong_checkpoint_is_reported_once_for_all_crashed_routes(tmp_path, ca
         "benchmark: {name: bench2drive, subset: mini, town: grid_small, count: 2}, max_routes: 2}\n",
         encoding="utf-8",
     )
-    caplog.set_level("INFO", logger="lead_framework")
-    run_experiment(load_experiment(experiment), echo=lambda *_: None, interactive=False)
-    summary = [r.getMessage() for r in caplog.records if r.getMessage().startswith("every crash has the same error")]
-    assert len(summary) == 1 and "posttrian_typo.pt does not exist" in summary[0]
+    with pytest.raises(RunError) as error:
+        run_experiment(load_experiment(experiment), echo=lambda *_: None, interactive=False)
+    message = str(error.value)
+    assert "no route was started" in message and "posttrian_typo.pt does not exist" in message and "'agent' section" in message
+    assert not list((tmp_path / "run").glob("*/routes/*/crash.json"))
