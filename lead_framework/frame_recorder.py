@@ -389,6 +389,7 @@ class FrameRecorder(Observer):
             members["meta_perturbated.json"] = shifted_meta
         attributes = dict(frame.attributes)
         attributes["hazard"] = meta["hazard"]
+        attributes["brake"] = bool(meta["brake"])
         self.sink(meta["frame"], members, attributes)
         self.samples += 1
         for old in [t for t in self.actor_poses if t <= frame.tick]:

@@ -115,9 +115,10 @@ def test_samples_match_the_documented_format(lead_rig_data):
     assert vehicles and all(len(b["future"]) <= 8 for b in vehicles) and any(len(b["future"]) == 8 for b in vehicles)
     assert len(sample["boxes_perturbated.json"]) == len(boxes)
     attributes = dataset.catalog.attributes
-    for name in ("route_id", "town", "scenario", "weather", "sun_altitude", "curvature", "speed", "junction", "hazard", "command"):
+    for name in ("route_id", "town", "scenario", "weather", "sun_altitude", "curvature", "speed", "junction", "hazard", "brake", "command"):
         assert name in attributes and len(attributes[name]) == len(samples), name
     assert attributes["weather"][0] == "clear_noon"
+    assert attributes["brake"] == [sample["meta.json"]["brake"] for sample in samples]
     record = load_index(lead_rig_data)["routes"]["route_0000"]["record"]
     assert record["scores"]["score_route"] == 100.0
 
