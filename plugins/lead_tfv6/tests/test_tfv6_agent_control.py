@@ -9,6 +9,7 @@ import pytest
 from lead_tfv6.agent.control import (
     CREEP_AFTER_TICKS,
     CREEP_TICKS,
+    MOVING_SPEED_MS,
     STOP_SIGN_CLASS,
     STOP_SIGN_SPEED_MS,
     TFv6Controller,
@@ -21,10 +22,12 @@ from lead_tfv6.presets import preset_config
 CONFIG = preset_config("tiny")
 
 
-def _plan(route, target_speed=8.0, brake=False, bev=None) -> Plan:
+def _plan(route, target_speed=8.0, brake=False, bev=None, stop_probability=1 / 8) -> Plan:
     route = np.asarray(route, dtype=np.float64)
+    probabilities = np.full(8, (1 - stop_probability) / 7)
+    probabilities[0] = stop_probability
     return Plan(route=route, waypoints=route[:8], target_speed=target_speed, brake=brake,
-                speed_probabilities=np.full(8, 1 / 8), bev_source=None if bev is None else (lambda: bev))
+                speed_probabilities=probabilities, bev_source=None if bev is None else (lambda: bev))
 
 
 def _straight(lateral=0.0):
@@ -113,3 +116,15 @@ def test_compass_and_gnss_filter():
             raw_errors.append(np.linalg.norm(measured - truth))
             filtered_errors.append(np.linalg.norm(filtered - truth))
     assert np.mean(filtered_errors) < 0.5 * np.mean(raw_errors)
+
+
+def test_moving_brake_threshold_brakes_while_moving_but_lets_the_car_pull_away():
+    plan = _plan(_straight(), target_speed=1.2, stop_probability=0.75)  # the plan did not brake (0.75 < 0.9)
+    moving, debug = TFv6Controller(CONFIG, moving_brake_threshold=0.7).step(plan, speed=MOVING_SPEED_MS)
+    assert debug.moving_brake and debug.target_speed == 0.0 and (moving.throttle, moving.brake) == (0.0, 1.0)
+    standing, debug = TFv6Controller(CONFIG, moving_brake_threshold=0.7).step(plan, speed=0.0)
+    assert not debug.moving_brake and standing.throttle > 0.0 and standing.brake == 0.0
+    unsure, debug = TFv6Controller(CONFIG, moving_brake_threshold=0.8).step(plan, speed=5.0)
+    assert not debug.moving_brake and debug.target_speed == 1.2
+    off, debug = TFv6Controller(CONFIG).step(plan, speed=5.0)
+    assert not debug.moving_brake and debug.target_speed == 1.2

@@ -40,6 +40,9 @@ class TFv6AgentConfig:
     device: str = attrs.field(default="cpu", validator=_device)
     #: brake when the (ensemble's) probability of target-speed class 0 exceeds this
     brake_threshold: float = attrs.field(default=0.9, validator=in_range(0.0, 1.0))
+    #: while moving (>= 0.5 m/s), brake already above this probability of class 0; standing
+    #: still, ``brake_threshold`` decides when to pull away (our addition; null: off)
+    moving_brake_threshold: float | None = attrs.field(default=None, validator=attrs.validators.optional(in_range(0.0, 1.0)))
     #: creep forward after standing still for a long time (LEAD heuristic)
     creep: bool = False
     #: slow down near stop signs the model's BEV prediction shows (LEAD heuristic)

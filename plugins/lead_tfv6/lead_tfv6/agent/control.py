@@ -10,6 +10,11 @@
   ``CREEP_TICKS`` ticks unless LiDAR points block the space ahead;
   ``stop_sign_slowdown``: cap the target speed at ``STOP_SIGN_SPEED_MS`` while the predicted BEV
   shows stop-sign cells in the corridor ahead.
+* Optional brake rule (off by default, our addition): ``moving_brake_threshold`` brakes while the
+  ego moves (at least ``MOVING_SPEED_MS``) as soon as P(target-speed class 0) exceeds it; standing
+  still, the plan's own brake threshold still decides when to pull away. A lower threshold for
+  both would keep the car standing: the expert pulls away at 1-2 m/s, whose two-hot labels put
+  half or more of the probability on class 0.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ CREEP_CLEAR_X, CREEP_CLEAR_HALF_WIDTH, CREEP_CLEAR_Z = (2.5, 8.5), 1.5, (0.2, 2.
 #: BEV class of stop signs (docs/data-format.md) and where the heuristic looks for them.
 STOP_SIGN_CLASS = 3
 STOP_SIGN_X, STOP_SIGN_HALF_WIDTH, STOP_SIGN_SPEED_MS = (0.0, 10.0), 4.0, 2.0
+#: From this speed (m/s) on, ``moving_brake_threshold`` applies.
+MOVING_SPEED_MS = 0.5
 
 
 LATERAL = LateralParameters()
@@ -80,14 +87,17 @@ class ControlDebug:
     target_speed: float  # after the heuristics
     creeping: bool = False
     stop_sign: bool = False
+    moving_brake: bool = False
 
 
 class TFv6Controller:
     """Stateful: the lateral PID's error window and the heuristics' counters."""
 
-    def __init__(self, config: TFv6Config, creep: bool = False, stop_sign_slowdown: bool = False):
+    def __init__(self, config: TFv6Config, creep: bool = False, stop_sign_slowdown: bool = False,
+                 moving_brake_threshold: float | None = None):
         self.config = config
         self.creep, self.stop_sign_slowdown = creep, stop_sign_slowdown
+        self.moving_brake_threshold = moving_brake_threshold
         self.lateral = LateralPid(LATERAL)
         self.longitudinal = LongitudinalController()
         self.stopped_ticks = 0
@@ -99,6 +109,9 @@ class TFv6Controller:
         steer = self.lateral.step(heading_error(aim))
         target = plan.target_speed
         debug = ControlDebug(aim_index=index, aim_point=np.asarray(aim, dtype=np.float64), target_speed=target)
+        if (self.moving_brake_threshold is not None and speed >= MOVING_SPEED_MS
+                and plan.speed_probabilities[0] > self.moving_brake_threshold):
+            debug.moving_brake, target = True, 0.0
         if self.stop_sign_slowdown and plan.bev is not None and stop_sign_ahead(plan.bev, self.config):
             debug.stop_sign, target = True, min(target, STOP_SIGN_SPEED_MS)
         if self.creep:

@@ -40,8 +40,8 @@ def debug_image(input_data: dict[str, tuple[int, Any]], prediction: Any) -> np.n
     """Cameras with the plan panel on their right (the panel alone without cameras)."""
     if prediction is None:
         return None
-    plan = prediction.plan
-    panel = plan_panel(plan.route, plan.waypoints, prediction.targets.points, plan.target_speed, plan.brake)
+    plan, decided = prediction.plan, prediction.debug  # the controller's target speed, after its rules
+    panel = plan_panel(plan.route, plan.waypoints, prediction.targets.points, decided.target_speed, plan.brake or decided.moving_brake)
     cameras = camera_strip(input_data)
     if cameras is None:
         return panel
