@@ -2,12 +2,12 @@
 
 The tfv6 agent brakes when its (ensemble's) probability of target-speed class 0 exceeds
 ``brake_threshold`` (default 0.9, as LEAD); frames where the expert brakes are labelled class 0.
-From a collect stage's samples in which the ego moves (>= 0.5 m/s), the script draws
-``--samples`` where the expert brakes and as many where it does not (by the ``brake`` bucket
-attribute) and prints,
-per expert action and binding hazard (``stop_sign``, ``red_light``, ``vehicle``, ... or ``-``):
-the number of samples, the mean P(class 0) and the share above each ``--thresholds`` value, i.e.
-where an agent with that ``brake_threshold`` would brake too.
+From a collect stage's samples in which the ego moves (at least the agent's ``MOVING_SPEED_MS``,
+0.5 m/s), the script draws ``--samples`` where the expert brakes and as many where it does not
+(by the ``brake`` bucket attribute) and prints, per expert action and binding hazard
+(``stop_sign``, ``red_light``, ``vehicle``, ... or ``-``): the number of samples, the mean
+P(class 0) and the share above each ``--thresholds`` value, i.e. where an agent with that
+``brake_threshold`` (or ``moving_brake_threshold``) would brake too.
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/brake_response.py \\
         outputs/lead_cpu/posttrain outputs/lead_cpu/posttrain_seed2 --data outputs/lead_cpu/collect \\
@@ -29,17 +29,14 @@ import torch
 
 from lead_framework.data import ShardDataset
 from lead_tfv6.agent.checkpoints import load_models, resolve_checkpoint_files
+from lead_tfv6.agent.control import MOVING_SPEED_MS
 from lead_tfv6.agent.inference import PlanPredictor
 from lead_tfv6.data.sample import SampleOptions, convert_sample
 from lead_tfv6.ensemble import combine_plans
 
-#: Samples slower than this (m/s) are left out: standing at a light or in a queue is easy to hold.
-MIN_SPEED_MS = 0.5
-
-
 def stop_probabilities(predictor: PlanPredictor, data: Path, expert_brakes: bool, count: int) -> dict[str, list[float]]:
     """P(class 0) of ``count`` moving samples where the expert brakes (or not), by hazard."""
-    bucket = {"where": {"brake": expert_brakes, "speed": {"min": MIN_SPEED_MS}}, "weight": 1}
+    bucket = {"where": {"brake": expert_brakes, "speed": {"min": MOVING_SPEED_MS}}, "weight": 1}
     samples = ShardDataset(data, buckets=[bucket], samples_per_epoch=count, seed=0)
     options = SampleOptions(perturbation_probability=0.0, augment=False)
     rng = np.random.default_rng(0)

@@ -5,8 +5,8 @@ stage's config and returns an object with ``run(ctx) -> dict | None``. The retur
 stored with the stage; a stage whose summary exists is skipped when the experiment runs again,
 unless its config, the experiment's world or seed, or one of the earlier stages it reads changed.
 A stage declares what it reads by config fields with ``metadata={"stage_input": "<kind>"}``
-(directly or in a component spec such as an evaluate stage's agent). Long stages should also resume inside themselves (finished
-routes, epochs) using ``ctx.stage_dir``.
+(directly or in a component spec such as an evaluate stage's agent). Long stages should also
+resume inside themselves (finished routes, epochs) using ``ctx.stage_dir``.
 
 A summary with a positive ``incomplete`` count (e.g. routes that crashed) marks the stage
 ``partial``: later stages still run, and the next invocation resumes it to retry what is left.
