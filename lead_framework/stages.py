@@ -15,7 +15,7 @@ A summary with a positive ``incomplete`` count (e.g. routes that crashed) marks 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -92,6 +92,19 @@ class Stage(Protocol):
     def run(self, ctx: StageContext) -> dict[str, Any] | None: ...
 
 
+def _entries(value: Any) -> list[Any]:
+    """The entries of a ``stage_input`` value: the value itself, or each item of a list."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _named_stage(kind: str, entry: Any, previous: Mapping[str, StageOutput]) -> StageOutput | None:
+    """The earlier stage one entry names: ``previous`` (the latest of ``kind``) or a stage's name;
+    ``None`` for anything else (a path given by the user)."""
+    if entry == "previous":
+        return latest_stage(previous, kind)
+    return previous.get(entry) if isinstance(entry, str) else None
+
+
 def resolve_stage_inputs(spec: ComponentSpec, ctx: StageContext) -> ComponentSpec:
     """Replace config fields that refer to earlier stages by those stages' folders.
 
@@ -101,37 +114,23 @@ def resolve_stage_inputs(spec: ComponentSpec, ctx: StageContext) -> ComponentSpe
     given by the user).
     """
 
-    def resolve(kind: str, value: Any) -> Any:
-        if isinstance(value, str) and (value == "previous" or value in ctx.previous):
-            return str(ctx.input_from(kind, value).directory)
-        if isinstance(value, (list, tuple)):
-            return type(value)(resolve(kind, entry) for entry in value)
-        return value
+    def resolve(kind: str, entry: Any) -> Any:
+        if entry == "previous" or _named_stage(kind, entry, ctx.previous) is not None:
+            return str(ctx.input_from(kind, entry).directory)  # input_from explains a missing 'previous'
+        return entry
 
     changes = {}
     for field in attrs.fields(type(spec.config)):
         kind = field.metadata.get("stage_input")
         if kind:
             value = getattr(spec.config, field.name)
-            resolved = resolve(kind, value)
+            entries = [resolve(kind, entry) for entry in _entries(value)]
+            resolved = type(value)(entries) if isinstance(value, (list, tuple)) else entries[0]
             if resolved != value:
                 changes[field.name] = resolved
     if not changes:
         return spec
     return ComponentSpec(spec.kind, spec.name, attrs.evolve(spec.config, **changes))
-
-
-def _referenced_names(kind: str, value: Any, previous: Mapping[str, StageOutput]) -> Iterator[str]:
-    if isinstance(value, str):
-        if value == "previous":
-            latest = latest_stage(previous, kind)
-            if latest is not None:
-                yield latest.name
-        elif value in previous:
-            yield value
-    elif isinstance(value, (list, tuple)):
-        for entry in value:
-            yield from _referenced_names(kind, entry, previous)
 
 
 def referenced_stages(config: Any, previous: Mapping[str, StageOutput]) -> set[str]:
@@ -148,7 +147,8 @@ def referenced_stages(config: Any, previous: Mapping[str, StageOutput]) -> set[s
         value = getattr(config, field.name)
         kind = field.metadata.get("stage_input")
         if kind:
-            names.update(_referenced_names(kind, value, previous))
+            stages = (_named_stage(kind, entry, previous) for entry in _entries(value))
+            names.update(stage.name for stage in stages if stage is not None)
         elif isinstance(value, ComponentSpec):
             names |= referenced_stages(value.config, previous)
     return names
