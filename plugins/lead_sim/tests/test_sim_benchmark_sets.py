@@ -105,6 +105,15 @@ def test_generation_is_seeded():
     assert a == b and a != c
 
 
+def test_mini_with_more_routes_than_types_starts_over_with_new_placements():
+    routes = Bench2DriveBenchmark(SimBenchmarkConfig(subset="mini", count=46)).routes(None, seed=1)
+    assert len(routes) == 46 and len({r.id for r in routes}) == 46
+    types = [r.scenarios[0].type for r in routes]
+    assert [types.count(t) for t in BENCH2DRIVE_TYPES[:3]] == [2, 2, 1]  # the 45th and 46th start over
+    first, second = (r for r in routes if r.scenarios[0].type == BENCH2DRIVE_TYPES[0])
+    assert first.scenarios[0].trigger != second.scenarios[0].trigger
+
+
 def test_long_styles_pack_scenarios_without_overlap():
     routes = generate_scenario_routes("grid_small", "longest6", 1, seed=2, length_m=(400.0, 600.0))
     route = routes[0]

@@ -3,8 +3,9 @@
 
 Generated routes (:func:`generate_bench2drive_routes`, seeded by the experiment seed): ``full`` =
 the 44 types x 5 (220 routes), each type on the first of :data:`TOWNS` that can hold it (``town``
-replaces the list); ``mini`` = :data:`MINI_TYPES` (or the first ``count`` types), one route each,
-on the first town that holds each (``grid_small`` for the default six).
+replaces the list); ``mini`` = :data:`MINI_TYPES` (or ``count`` types in the order of
+``BENCH2DRIVE_TYPES``, starting over after the 44th: ``count: 132`` is every type three times, each
+placed anew), one route each, on the first town that holds each (``grid_small`` for the default six).
 """
 
 from __future__ import annotations
