@@ -4,6 +4,11 @@ An agent lists its sensors, receives the route as target points, and maps sensor
 control every tick. The same agent class runs on the embedded world and, wrapped by the
 ``lead_carla`` plugin, on a CARLA server. Privileged agents (experts) also receive a
 :class:`PrivilegedView` of the world; sensor agents must not ask for one.
+
+An agent that the ``collect`` stage drives may offer two more things, read after each step and
+saved as labels: a ``decision`` attribute (``target_speed``, ``brake``, ``speed_limit``,
+``hazard``) and a ``planned_path(metres)`` method returning the path it steers along, world
+frame, one point per metre from the ego on (the ``route`` label; without it the world's route).
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ buffer and are written as soon as their future is known; at the route's end the 
 are written with the future driven so far. The expert's control and decision for a frame are the
 ones it computed from that frame's observation (known one tick later).
 
+The ``route`` label is the path the agent drives, where it offers one (``planned_path``, e.g. the
+expert's route shifted around an obstacle), as LEAD saves the expert's shifted route: a policy that
+steers along its predicted route can then learn the bypass. The world's route stays beside it as
+``route_original``.
+
 Rendering uses the world's sensor suite: a privileged view with ``sensor_suite(specs)``, or else the
 world package's ``sensors.SensorSuite(specs, view.town)`` (the embedded world); both render from a
 scene object whose actor arrays hold the ego in row 0.
@@ -42,6 +47,8 @@ from lead_framework.world import TICK_RATE_HZ, Observer, TickInfo
 FUTURE_TICKS = 60
 BOX_FUTURE_STEPS = 8
 ROUTE_POINTS = 50
+#: The driven path counts as shifted (``route_shifted``) where it leaves the world's route by more than this (metres).
+ROUTE_SHIFT_M = 1.0
 ACTOR_BOX_CLASSES = frozenset({"vehicle", "walker", "biker", "obstacle", "parking", "special"})
 #: A scenario counts as active while the ego is this close (metres) to its trigger point.
 SCENARIO_RADIUS_M = 30.0
@@ -137,6 +144,8 @@ class _Frame:
     attributes: dict[str, Any]
     route_world: np.ndarray
     target_world: np.ndarray
+    #: The path the agent drives (world frame), once its decision for this frame is known.
+    path_world: np.ndarray | None = None
     perturbed_pose: tuple[float, float, float] | None = None
     perturbed_boxes: list[dict[str, Any]] | None = None
     control: dict[str, float] | None = None
@@ -336,6 +345,9 @@ class FrameRecorder(Observer):
         frame.control = _control_dict(info.control)
         frame.meta.pop("_applied_control", None)
         frame.meta.update(self._decision_fields(getattr(self.agent, "decision", None), frame.meta))
+        planned_path = getattr(self.agent, "planned_path", None)
+        if planned_path is not None:
+            frame.path_world = np.asarray(planned_path(float(ROUTE_POINTS)), np.float64).reshape(-1, 2)
 
     @staticmethod
     def _decision_fields(decision: Any, meta: dict[str, Any]) -> dict[str, Any]:
@@ -351,8 +363,10 @@ class FrameRecorder(Observer):
         x, y, yaw = pose
         future = [self.ego_history[t] for t in range(frame.tick + 1, frame.tick + FUTURE_TICKS + 1) if t in self.ego_history]
         future_xy = np.array([(f[0], f[1]) for f in future], np.float64).reshape(-1, 2)
+        driven = frame.route_world if frame.path_world is None else frame.path_world
         labels = {
-            "route": to_ego_frame(frame.route_world, (x, y), yaw).round(4).tolist(),
+            "route": to_ego_frame(driven, (x, y), yaw).round(4).tolist(),
+            "route_original": to_ego_frame(frame.route_world, (x, y), yaw).round(4).tolist(),
             "target_points": to_ego_frame(frame.target_world, (x, y), yaw).round(4).tolist(),
             "future_positions": to_ego_frame(future_xy, (x, y), yaw).round(4).tolist(),
             "future_yaws": [round(float(wrap(f[2] - yaw)), 5) for f in future],
@@ -378,6 +392,7 @@ class FrameRecorder(Observer):
         labels, boxes = self._labels_in(frame, frame.pose, frame.boxes)
         meta.update(labels)
         meta["perturbation"] = self.perturbation.to_json() if self.perturbation is not None else None
+        meta["route_shifted"] = path_leaves_route(frame.path_world, frame.route_world, ROUTE_SHIFT_M)
         members = dict(frame.members)
         members["boxes.json"] = boxes
         members["meta.json"] = meta
@@ -390,12 +405,32 @@ class FrameRecorder(Observer):
         attributes = dict(frame.attributes)
         attributes["hazard"] = meta["hazard"]
         attributes["brake"] = bool(meta["brake"])
+        attributes["route_shifted"] = meta["route_shifted"]
         self.sink(meta["frame"], members, attributes)
         self.samples += 1
         for old in [t for t in self.actor_poses if t <= frame.tick]:
             del self.actor_poses[old]
         for old in [t for t in self.ego_history if t <= frame.tick]:
             del self.ego_history[old]
+
+
+def path_leaves_route(path: np.ndarray | None, route: np.ndarray, tolerance_m: float) -> bool:
+    """Whether some point of ``path`` lies farther than ``tolerance_m`` from the polyline ``route``.
+
+    Both are sampled every metre from the ego on; past the end of the world's route (where its
+    samples repeat the last point) the path is not compared.
+    """
+    if path is None or len(route) < 2:
+        return False
+    moving = np.flatnonzero(np.linalg.norm(np.diff(route, axis=0), axis=1) > 1e-6)
+    if moving.size == 0:
+        return False
+    route = route[: moving[-1] + 2]
+    path = path[: len(route)]
+    a, ab = route[:-1], np.diff(route, axis=0)
+    t = np.clip(np.einsum("pkd,kd->pk", path[:, None, :] - a[None], ab) / np.maximum(np.sum(ab * ab, axis=1), 1e-9), 0.0, 1.0)
+    gaps = np.linalg.norm(path[:, None, :] - (a[None] + t[..., None] * ab[None]), axis=2).min(axis=1)
+    return bool(gaps.max() > tolerance_m)
 
 
 def _box_future(ahead: list[dict[int, tuple[float, float, float]]], actor_id: int, pose: tuple[float, float, float]

@@ -14,7 +14,7 @@ from lead_framework.frame_labels import (
     to_ego_frame,
     weather_name,
 )
-from lead_framework.frame_recorder import Perturbation, boxes_in_shifted_frame, sample_perturbation
+from lead_framework.frame_recorder import Perturbation, boxes_in_shifted_frame, path_leaves_route, sample_perturbation
 from lead_framework.sensors import Pose
 
 
@@ -70,3 +70,19 @@ def test_perturbation_range_and_weather_names():
     assert all(0.1 <= abs(d.lateral_m) <= 0.6 and abs(d.yaw_rad) <= math.radians(12.5) for d in draws)
     assert {d.lateral_m > 0 for d in draws} == {True, False}
     assert weather_name(5, 0, 90) == "clear_noon" and weather_name(80, 70, -10) == "hardrain_night"
+
+
+def test_a_path_leaves_the_route_only_beyond_the_tolerance_and_before_the_route_ends():
+    # an L-shaped route sampled every metre: 30 m east, then north
+    route = np.array([[x, 0.0] for x in range(31)] + [[30.0, y] for y in range(1, 20)], float)
+    assert not path_leaves_route(route.copy(), route, 1.0)
+    # a smoothed corner (0.7 m inside the bend) is not a shift
+    assert not path_leaves_route(np.array([[28.0, 0.0], [29.5, 0.5], [30.0, 2.0]]), route, 1.0)
+    # a bypass 3 m to the side of the straight part is
+    bypass = route.copy()
+    bypass[10:20, 1] += 3.0
+    assert path_leaves_route(bypass, route, 1.0)
+    # where the world's route ends (its samples repeat the last point) the path may go on
+    ending = np.concatenate([route[:40], np.repeat(route[39:40], 10, axis=0)])
+    assert not path_leaves_route(route, ending, 1.0)
+    assert not path_leaves_route(None, route, 1.0)

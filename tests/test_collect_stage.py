@@ -90,7 +90,7 @@ def test_samples_match_the_documented_format(lead_rig_data):
         assert sample[f"{member}_perturbated.{'jpg' if member == 'rgb' else 'png'}"].shape == sample[f"{member}.{'jpg' if member == 'rgb' else 'png'}"].shape
     meta = sample["meta.json"]
     for field in ("route_id", "town", "tick", "frame", "time_s", "ego", "control", "target_speed", "brake", "speed_limit",
-                  "route", "target_points", "commands", "future_positions", "future_yaws", "future_speeds", "scenario",
+                  "route", "route_original", "route_shifted", "target_points", "commands", "future_positions", "future_yaws", "future_speeds", "scenario",
                   "junction", "hazard", "weather", "perturbation", "camera"):
         assert field in meta, field
     assert meta["tick"] == 20 and meta["frame"] == 4 and meta["route_id"] == "route_0000"
@@ -115,10 +115,12 @@ def test_samples_match_the_documented_format(lead_rig_data):
     assert vehicles and all(len(b["future"]) <= 8 for b in vehicles) and any(len(b["future"]) == 8 for b in vehicles)
     assert len(sample["boxes_perturbated.json"]) == len(boxes)
     attributes = dataset.catalog.attributes
-    for name in ("route_id", "town", "scenario", "weather", "sun_altitude", "curvature", "speed", "junction", "hazard", "brake", "command"):
+    for name in ("route_id", "town", "scenario", "weather", "sun_altitude", "curvature", "speed", "junction", "hazard", "brake", "route_shifted",
+                 "command"):
         assert name in attributes and len(attributes[name]) == len(samples), name
     assert attributes["weather"][0] == "clear_noon"
     assert attributes["brake"] == [sample["meta.json"]["brake"] for sample in samples]
+    assert attributes["route_shifted"] == [sample["meta.json"]["route_shifted"] for sample in samples]
     record = load_index(lead_rig_data)["routes"]["route_0000"]["record"]
     assert record["scores"]["score_route"] == 100.0
 

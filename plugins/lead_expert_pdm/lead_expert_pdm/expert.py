@@ -19,6 +19,8 @@ Every tick:
    ticks standing behind a vehicle or obstacle, creep forward;
 7. lateral PID on a speed-dependent look-ahead point; throttle/brake from target and speed.
 
+The collect stage saves ``decision`` and the (shifted) path from ``planned_path`` as labels.
+
 Only the privileged view is used: ``snapshot()`` (actors, lights, stop signs), ``dense_route``,
 ``town`` (speed limits from its OpenDRIVE), ``map`` (neighbouring lanes), ``lights_on_route()``,
 ``stops_on_route()``, ``ego_parameters``/``ego_extent``. A CARLA view offering these drives the
@@ -212,6 +214,11 @@ class PdmExpert(Agent):
             route_s=float(s), creeping=creeping, shifted=self.shifter.active,
         )
         return VehicleControl(throttle=throttle, steer=steer, brake=brake)
+
+    def planned_path(self, metres: float) -> np.ndarray:
+        """The path the expert steers along (shifted around obstacles), every metre from its last
+        projection of the ego on, world frame (M, 2); the collect stage saves it as the ``route`` label."""
+        return self.route.ahead(self.route.s, metres)
 
     def _signals_on_path(self, scene: Any) -> None:
         """Lights and stops where the current (possibly shifted) path passes them."""
