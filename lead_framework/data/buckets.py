@@ -82,7 +82,8 @@ def select(bucket: Bucket, attributes: Mapping[str, Sequence[Any]], count: int, 
     for name, condition in bucket.where.items():
         if name not in attributes:
             raise BucketSpecError(
-                f"bucket {position}: no sample has attribute {name!r}; known attributes: {sorted(attributes) or 'none'}"
+                f"bucket {position}: no sample has attribute {name!r}; known attributes: {sorted(attributes) or 'none'} "
+                "(data collected before an attribute was recorded lacks it: collect it again)"
             )
         mask &= np.fromiter((_matches(value, condition) for value in attributes[name]), dtype=bool, count=count)
     return np.flatnonzero(mask)
