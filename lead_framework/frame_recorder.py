@@ -417,20 +417,21 @@ class FrameRecorder(Observer):
 def path_leaves_route(path: np.ndarray | None, route: np.ndarray, tolerance_m: float) -> bool:
     """Whether some point of ``path`` lies farther than ``tolerance_m`` from the polyline ``route``.
 
-    Both are sampled every metre from the ego on; past the end of the world's route (where its
-    samples repeat the last point) the path is not compared.
+    Path points beyond the end of the world's route (ahead of its last point along its last
+    heading: the path goes on where the route stops) are not compared.
     """
-    if path is None or len(route) < 2:
+    if path is None or len(path) == 0:
         return False
-    moving = np.flatnonzero(np.linalg.norm(np.diff(route, axis=0), axis=1) > 1e-6)
+    steps = np.diff(route, axis=0)
+    moving = np.flatnonzero(np.linalg.norm(steps, axis=1) > 1e-6)
     if moving.size == 0:
         return False
-    route = route[: moving[-1] + 2]
-    path = path[: len(route)]
-    a, ab = route[:-1], np.diff(route, axis=0)
-    t = np.clip(np.einsum("pkd,kd->pk", path[:, None, :] - a[None], ab) / np.maximum(np.sum(ab * ab, axis=1), 1e-9), 0.0, 1.0)
-    gaps = np.linalg.norm(path[:, None, :] - (a[None] + t[..., None] * ab[None]), axis=2).min(axis=1)
-    return bool(gaps.max() > tolerance_m)
+    end, heading = route[moving[-1] + 1], steps[moving[-1]]
+    path = path[(path - end) @ heading <= 0.0]
+    a = route[:-1]
+    t = np.clip(np.einsum("pkd,kd->pk", path[:, None, :] - a[None], steps) / np.maximum(np.sum(steps * steps, axis=1), 1e-9), 0.0, 1.0)
+    gaps = np.linalg.norm(path[:, None, :] - (a[None] + t[..., None] * steps[None]), axis=2).min(axis=1, initial=np.inf)
+    return bool(np.any(gaps > tolerance_m))
 
 
 def _box_future(ahead: list[dict[int, tuple[float, float, float]]], actor_id: int, pose: tuple[float, float, float]

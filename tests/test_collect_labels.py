@@ -82,7 +82,10 @@ def test_a_path_leaves_the_route_only_beyond_the_tolerance_and_before_the_route_
     bypass = route.copy()
     bypass[10:20, 1] += 3.0
     assert path_leaves_route(bypass, route, 1.0)
-    # where the world's route ends (its samples repeat the last point) the path may go on
+    # where the world's route ends (its samples repeat the last point) the path may go on ahead,
+    # but not leave it sideways
     ending = np.concatenate([route[:40], np.repeat(route[39:40], 10, axis=0)])
     assert not path_leaves_route(route, ending, 1.0)
+    assert not path_leaves_route(np.array([[30.0, y] for y in range(15, 30)], float), route, 1.0)
+    assert path_leaves_route(np.array([[30.0, 17.0], [33.0, 19.0]]), route, 1.0)
     assert not path_leaves_route(None, route, 1.0)
