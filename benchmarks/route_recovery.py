@@ -12,6 +12,11 @@ predicts the route from the normal and from the recovery view and prints, per vi
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/route_recovery.py outputs/lead_cpu/posttrain outputs/lead_cpu/collect
 
+With ``--bypass`` it draws only samples where the expert's path leaves the world's route (bucket
+attribute ``route_shifted``: around obstacles, at lane changes) and reports the normal views twice:
+the errors against the path the expert drove (``route``) and against the world's route
+(``route_original``). A model that learnt the bypass is closer to the first.
+
 Samples come from the training data unless you point it at another collect stage, so the errors
 are optimistic; the response is the telling figure.
 """
@@ -68,14 +73,25 @@ def main() -> None:
     parser.add_argument("shards", type=Path, help="a collect stage folder")
     parser.add_argument("--every", type=int, default=20, help="use every N-th sample (default 20)")
     parser.add_argument("--samples", type=int, default=200, help="at most this many samples (default 200)")
+    parser.add_argument("--bypass", action="store_true",
+                        help="draw --samples samples where the expert drives around an obstacle (route_shifted)")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     predictor = PlanPredictor(load_models(resolve_checkpoint_files(args.checkpoint)), brake_threshold=0.9, with_bev=False)
-    stream = itertools.islice(ShardDataset(args.shards), 0, args.every * args.samples, args.every)
-    samples = list(stream)
+    if args.bypass:
+        bypass = [{"where": {"route_shifted": True, "speed": {"min": MIN_SPEED_MS}}, "weight": 1}]
+        samples = list(ShardDataset(args.shards, buckets=bypass, samples_per_epoch=args.samples))
+    else:
+        samples = list(itertools.islice(ShardDataset(args.shards), 0, args.every * args.samples, args.every))
     if not samples:
         raise SystemExit(f"{args.shards}: no samples found; give a collect stage's folder")
     print(f"{args.checkpoint}: {len(samples)} samples of {args.shards}")
+    if args.bypass:
+        report("to path", lateral_pairs(predictor, samples, recovery=False, seed=0))
+        on_lane = [{**sample, "meta.json": {**sample["meta.json"], "route": sample["meta.json"]["route_original"]}}
+                   for sample in samples]
+        report("to lane", lateral_pairs(predictor, on_lane, recovery=False, seed=0))
+        return
     report("normal", lateral_pairs(predictor, samples, recovery=False, seed=0))
     report("recovery", lateral_pairs(predictor, samples, recovery=True, seed=0))
 

@@ -44,6 +44,8 @@ DEFAULT_LOSS_WEIGHTS: dict[str, float] = {
 }
 
 #: Loss parts that only exist when the planning decoder is on.
+#: ``meta.json`` fields a route label can come from (see ``TFv6Config.route_label``).
+ROUTE_LABELS = ("route", "route_original")
 PLANNING_LOSSES = ("waypoints", "target_speed", "route")
 
 
@@ -72,6 +74,11 @@ def _positive(instance: Any, attribute: attrs.Attribute, value: float) -> None:
 def _probability(instance: Any, attribute: attrs.Attribute, value: float) -> None:
     if not 0.0 <= value < 1.0:
         raise TFv6ConfigError(f"TFv6Config.{attribute.name} must be in [0, 1), got {value!r}")
+
+
+def _route_label(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+    if value not in ROUTE_LABELS:
+        raise TFv6ConfigError(f"TFv6Config.route_label must be one of {', '.join(ROUTE_LABELS)}, got {value!r}")
 
 
 def _phase(instance: Any, attribute: attrs.Attribute, value: str) -> None:
@@ -178,6 +185,10 @@ class TFv6Config:
     #: painted lines in a small image, so a CPU-sized model under-reads a sideways drift; the
     #: target points hold it exactly on straight streets
     planner_target_line_status: bool = False
+    #: the ``meta.json`` field the route head learns: ``route``, the path the expert drove (shifted
+    #: around obstacles, as LEAD trains), or ``route_original``, the world's route (data collected
+    #: before ``route_original`` was recorded holds the world's route in ``route``)
+    route_label: str = attrs.field(default="route", validator=_route_label)
     target_speed_classes: tuple[float, ...] = TARGET_SPEED_CLASSES
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)

@@ -66,6 +66,23 @@ def test_route_and_waypoints_follow_meta(samples):
     assert arrays["speed"] == pytest.approx(meta["ego"]["speed"])
 
 
+def test_route_label_comes_from_the_configured_field(samples):
+    """``route_label: route_original`` learns the world's route; data without that field holds it in ``route``."""
+    sample = samples[0]
+    meta = sample["meta.json"]
+    straight = [[float(i), 0.0] for i in range(50)]
+    bypass = [[float(i), min(i / 4.0, 3.5)] for i in range(50)]
+    options, rng = SampleOptions(perturbation_probability=0.0), np.random.default_rng(0)
+    both = {**sample, "meta.json": {**meta, "route": bypass, "route_original": straight}}
+    driven = convert_sample(both, preset_config("tiny", phase="posttrain"), options, rng)["route"]
+    original_config = preset_config("tiny", phase="posttrain", route_label="route_original")
+    world = convert_sample(both, original_config, options, rng)["route"]
+    assert driven[-1][1] > 2.5 and np.abs(world[:, 1]).max() < 1e-6
+    older = {**sample, "meta.json": {**meta, "route": straight}}
+    older["meta.json"].pop("route_original", None)
+    np.testing.assert_allclose(convert_sample(older, original_config, options, rng)["route"], world)
+
+
 def test_last_frame_of_a_route_without_future_keeps_the_ego_in_place(samples):
     config = preset_config("tiny", phase="posttrain")
     last = {**samples[0], "meta.json": {**samples[0]["meta.json"], "future_positions": []}}
