@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=20, help="use every N-th sample (default 20)")
     parser.add_argument("--samples", type=int, default=200, help="at most this many samples (default 200)")
     parser.add_argument("--bypass", action="store_true",
-                        help="draw --samples samples where the expert drives around an obstacle (route_shifted)")
+                        help="draw --samples samples where the expert's path leaves the world's route (route_shifted)")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     predictor = PlanPredictor(load_models(resolve_checkpoint_files(args.checkpoint)), brake_threshold=0.9, with_bev=False)

@@ -43,9 +43,9 @@ DEFAULT_LOSS_WEIGHTS: dict[str, float] = {
     "route": 1.0,
 }
 
-#: Loss parts that only exist when the planning decoder is on.
 #: ``meta.json`` fields a route label can come from (see ``TFv6Config.route_label``).
 ROUTE_LABELS = ("route", "route_original")
+#: Loss parts that only exist when the planning decoder is on.
 PLANNING_LOSSES = ("waypoints", "target_speed", "route")
 
 
