@@ -54,6 +54,7 @@ def test_lidar_raster_not_divisible_by_backbone_stride():
         ({"pixels_per_meter": 0.3}, "whole"),
         ({"loss_weights": {"semantic": 1.0}}, "unknown part"),
         ({"target_speed_classes": (0.0, 5.0, 4.0)}, "increase strictly"),
+        ({"route_label": "route_driven"}, "route_label must be one of route, route_original"),
     ],
 )
 def test_invalid_values_are_rejected(overrides, match):
