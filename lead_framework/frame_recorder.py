@@ -40,7 +40,7 @@ from lead_framework.frame_labels import (
     weather_name,
     wrap,
 )
-from lead_framework.route import RoutePlan, RouteSpec, usable_command
+from lead_framework.route import RoutePlan, RouteSpec, distinct_points, usable_command
 from lead_framework.sensors import SensorSpec
 from lead_framework.world import TICK_RATE_HZ, Observer, TickInfo
 
@@ -420,16 +420,13 @@ def path_leaves_route(path: np.ndarray | None, route: np.ndarray, tolerance_m: f
     Path points beyond the end of the world's route (ahead of its last point along its last
     heading: the path goes on where the route stops) are not compared.
     """
-    if path is None or len(path) == 0:
+    route = route[distinct_points(route)]
+    if path is None or len(path) == 0 or len(route) < 2:
         return False
     steps = np.diff(route, axis=0)
-    moving = np.flatnonzero(np.linalg.norm(steps, axis=1) > 1e-6)
-    if moving.size == 0:
-        return False
-    end, heading = route[moving[-1] + 1], steps[moving[-1]]
-    path = path[(path - end) @ heading <= 0.0]
+    path = path[(path - route[-1]) @ steps[-1] <= 0.0]
     a = route[:-1]
-    t = np.clip(np.einsum("pkd,kd->pk", path[:, None, :] - a[None], steps) / np.maximum(np.sum(steps * steps, axis=1), 1e-9), 0.0, 1.0)
+    t = np.clip(np.einsum("pkd,kd->pk", path[:, None, :] - a[None], steps) / np.sum(steps * steps, axis=1), 0.0, 1.0)
     gaps = np.linalg.norm(path[:, None, :] - (a[None] + t[..., None] * steps[None]), axis=2).min(axis=1, initial=np.inf)
     return bool(np.any(gaps > tolerance_m))
 
