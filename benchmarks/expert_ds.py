@@ -16,6 +16,7 @@ from collections import Counter
 import attrs
 from lead_sim.benchmarks import (
     Bench2DriveBenchmark,
+    Bench2DriveConfig,
     Longest6Benchmark,
     SimBenchmarkConfig,
 )
@@ -77,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     world = LeadSimConfig(town="grid_small", vehicles=args.vehicles, walkers=args.walkers)
     if args.benchmark in ("bench2drive", "both"):
-        run_benchmark("bench2drive", Bench2DriveBenchmark(SimBenchmarkConfig(subset="mini", count=44)), world, args)
+        run_benchmark("bench2drive", Bench2DriveBenchmark(Bench2DriveConfig(subset="mini", count=44)), world, args)
     if args.benchmark in ("longest6", "both"):
         run_benchmark("longest6", Longest6Benchmark(SimBenchmarkConfig(subset=args.longest6_subset)), world, args)
 

@@ -9,7 +9,8 @@ the file and a JSONPath-like location, all problems at once::
 
 A stage config field that names another component declares it in its metadata, e.g.
 ``agent: ComponentSpec = attrs.field(metadata={"component": "agents"})``; the YAML value is then a
-name (``agent: pdm_expert``) or a mapping with ``name`` and that component's options.
+name (``agent: pdm_expert``) or a mapping with ``name`` and that component's options; with
+``"component_list": True`` in the metadata also a list of those.
 """
 
 from __future__ import annotations
@@ -98,8 +99,18 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(Path, lambda value, _: Path(value))
     converter.register_unstructure_hook(Path, str)
     converter.register_structure_hook(ComponentSpec, lambda value, _: value if isinstance(value, ComponentSpec) else _bad_component(value))
+    # ``ComponentSpec | list[ComponentSpec] | None`` (``component_list`` fields), already resolved by _resolve_components
+    converter.register_structure_hook_func(lambda type_: ComponentSpec in typing.get_args(type_), _resolved_components)
     converter.register_unstructure_hook(ComponentSpec, lambda spec: unstructure_component(spec))
     return converter
+
+
+def _resolved_components(value: Any, _: Any) -> ComponentSpec | list[ComponentSpec] | None:
+    if value is None or isinstance(value, ComponentSpec):
+        return value
+    if isinstance(value, list) and all(isinstance(item, ComponentSpec) for item in value):
+        return value
+    return _bad_component(value)
 
 
 def _bad_component(value: Any) -> ComponentSpec:
@@ -234,7 +245,9 @@ def _structure_component(raw: Any, kind: str, path: str, registry: Registry, iss
         options = dict(raw)
         name = options.pop("name")
     else:
-        issues.append(ConfigIssue(path, f"must be a {kind.removesuffix('s')} name or a mapping with `name:` and its options, got {raw!r}"))
+        noun = kind.removesuffix("s")
+        article = "an" if noun[0] in "aeiou" else "a"
+        issues.append(ConfigIssue(path, f"must be {article} {noun} name or a mapping with `name:` and its options, got {raw!r}"))
         return None
     try:
         component = registry.get(kind, name)
@@ -272,7 +285,9 @@ def _resolve_components(cls: type, options: dict[str, Any], path: str, registry:
         kind = field.metadata.get("component")
         nested = _attrs_class(nested_types.get(field.name))
         before = len(issues)
-        if kind:
+        if kind and isinstance(value, list) and field.metadata.get("component_list"):
+            resolved = [_structure_component(item, kind, f"{path}.{field.name}[{k}]", registry, issues) for k, item in enumerate(value)]
+        elif kind:
             resolved = _structure_component(value, kind, f"{path}.{field.name}", registry, issues)
         elif nested is not None and isinstance(value, dict):
             resolved = _resolve_components(nested, value, f"{path}.{field.name}", registry, issues)

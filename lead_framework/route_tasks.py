@@ -54,12 +54,15 @@ class GenerateRoutes:
 @attrs.define(frozen=True)
 class RouteSource:
     """One or more of: ``generate`` (random routes of the world), ``file`` (a Leaderboard route XML),
-    ``benchmark`` (a registered benchmark's routes, by name or as ``{name: ..., <its options>}``).
+    ``benchmark`` (a registered benchmark's routes, by name or as ``{name: ..., <its options>}``, or
+    a list of those: e.g. the whole benchmark, then extra routes of a few scenario types).
     With several, their routes are interleaved: plain driving and scenario routes side by side."""
 
     generate: GenerateRoutes | None = None
     file: str | None = None
-    benchmark: ComponentSpec | None = attrs.field(default=None, metadata={"component": "benchmarks"})
+    #: one benchmark, or a list whose routes are taken one list entry after the other
+    benchmark: ComponentSpec | list[ComponentSpec] | None = attrs.field(
+        default=None, metadata={"component": "benchmarks", "component_list": True})
 
     def __attrs_post_init__(self) -> None:
         if self.generate is None and self.file is None and self.benchmark is None:
@@ -85,7 +88,8 @@ def load_routes(source: RouteSource, world: Any, seed: int, stage: str) -> list[
             raise StageError(f"stage {stage!r}: routes.file {str(path)!r} does not exist")
         groups.append(read_routes(path))
     if source.benchmark is not None:
-        groups.append(list(source.benchmark.create().routes(world, seed)))
+        benchmarks = source.benchmark if isinstance(source.benchmark, list) else [source.benchmark]
+        groups.append([route for spec in benchmarks for route in spec.create().routes(world, seed)])
     return _interleave(groups)
 
 

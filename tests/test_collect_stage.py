@@ -268,3 +268,21 @@ def test_benchmark_routes_take_the_benchmark_options(tmp_path, routes_file):
     data["stages"][0]["collect"]["routes"]["benchmark"]["cout"] = 3
     with pytest.raises(ExperimentError, match=r"routes\.benchmark.*cout"):
         parse_experiment(data, "test.yaml")
+
+
+def test_a_list_of_benchmarks_adds_their_routes_one_after_the_other(tmp_path, routes_file):
+    """``routes: {benchmark: [<whole set>, <extra routes of some types>]}``; each entry is checked."""
+    data = experiment(tmp_path, routes_file)
+    data["stages"][0]["collect"]["routes"] = {"benchmark": [
+        {"name": "bench2drive", "subset": "mini", "count": 2, "town": "grid_small"},
+        {"name": "bench2drive", "subset": "mini", "types": ["ParkedObstacle", "Accident"], "count": 3, "town": "irregular_small"},
+    ]}
+    source = parse_experiment(data, "test.yaml").stages[0].config.routes
+    routes = load_routes(source, None, seed=7, stage="collect")
+    assert [(route.town, route.scenarios[0].type) for route in routes] == [
+        ("grid_small", "Accident"), ("grid_small", "AccidentTwoWays"),
+        ("irregular_small", "ParkedObstacle"), ("irregular_small", "Accident"), ("irregular_small", "ParkedObstacle"),
+    ]
+    data["stages"][0]["collect"]["routes"]["benchmark"][1]["types"] = ["Acident"]
+    with pytest.raises(ExperimentError, match=r"routes\.benchmark\[1\].*'Acident' is not a Bench2Drive scenario type; did you mean 'Accident'"):
+        parse_experiment(data, "test.yaml")

@@ -87,6 +87,7 @@ def test_validate_cli_prints_all_problems_exit_2_no_traceback(toy_path, tmp_path
         ("name: x\nstages:\n  - cont: {}\n", "unknown stage kind 'cont'; did you mean 'count'"),
         ("name: x\nseed: abc\nstages:\n  - count: {}\n", "$.seed: expected int"),
         ("name: x\nworld: nowhere\nstages:\n  - count: {}\n", "$.world: unknown world 'nowhere'"),
+        ("name: x\nstages:\n  - count: {agent: [toy_agent]}\n", "$.stages[0].count.agent: must be an agent name or a mapping"),
     ],
 )
 def test_bad_files_give_one_line_errors(toy_path, tmp_path, text, expected):

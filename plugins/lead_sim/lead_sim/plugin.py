@@ -40,9 +40,9 @@ def lead_register_scenarios(register):
 @hookimpl
 def lead_register_benchmarks(register):
     """Bench2Drive, Longest6 and Town13 on generated (or official) route sets."""
-    from lead_sim.benchmarks import Bench2DriveBenchmark, Longest6Benchmark, SimBenchmarkConfig, Town13Benchmark
+    from lead_sim.benchmarks import Bench2DriveBenchmark, Bench2DriveConfig, Longest6Benchmark, SimBenchmarkConfig, Town13Benchmark
 
-    register("bench2drive", Bench2DriveBenchmark, config=SimBenchmarkConfig,
+    register("bench2drive", Bench2DriveBenchmark, config=Bench2DriveConfig,
              description="Bench2Drive: short one-scenario routes, 60 s blocked, 4000 ticks; DS, SR, efficiency, comfort, abilities")
     register("longest6", Longest6Benchmark, config=SimBenchmarkConfig,
              description="Longest6 v2 style: long routes with ~12 scenarios, unmodified Leaderboard 2.0")

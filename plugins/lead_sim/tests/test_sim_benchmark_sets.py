@@ -18,6 +18,7 @@ from lead_framework.scoring.record import Infraction, RouteRecord
 from lead_framework.testing import run_leadfw
 from lead_sim.benchmarks import (
     Bench2DriveBenchmark,
+    Bench2DriveConfig,
     BenchmarkConfigError,
     Longest6Benchmark,
     SimBenchmarkConfig,
@@ -106,12 +107,26 @@ def test_generation_is_seeded():
 
 
 def test_mini_with_more_routes_than_types_starts_over_with_new_placements():
-    routes = Bench2DriveBenchmark(SimBenchmarkConfig(subset="mini", count=46)).routes(None, seed=1)
+    routes = Bench2DriveBenchmark(Bench2DriveConfig(subset="mini", count=46)).routes(None, seed=1)
     assert len(routes) == 46 and len({r.id for r in routes}) == 46
     types = [r.scenarios[0].type for r in routes]
     assert [types.count(t) for t in BENCH2DRIVE_TYPES[:3]] == [2, 2, 1]  # the 45th and 46th start over
     first, second = (r for r in routes if r.scenarios[0].type == BENCH2DRIVE_TYPES[0])
     assert first.scenarios[0].trigger != second.scenarios[0].trigger
+
+
+def test_types_narrow_both_subsets():
+    mini = Bench2DriveBenchmark(Bench2DriveConfig(subset="mini", types=["HazardAtSideLane", "ParkedObstacle"])).routes(None, seed=1)
+    assert [r.scenarios[0].type for r in mini] == ["HazardAtSideLane", "ParkedObstacle"]
+    cycled = Bench2DriveBenchmark(Bench2DriveConfig(subset="mini", types=["ParkedObstacle"], count=3)).routes(None, seed=1)
+    assert [r.scenarios[0].type for r in cycled] == ["ParkedObstacle"] * 3
+    assert len({r.scenarios[0].trigger for r in cycled}) == 3
+    full = Bench2DriveBenchmark(Bench2DriveConfig(subset="full", types=["Accident"])).routes(None, seed=1)
+    assert {r.scenarios[0].type for r in full} == {"Accident"} and 1 < len(full) <= 5  # as many as the town holds
+    with pytest.raises(BenchmarkConfigError, match="benchmark.types: 'Parked' is not a Bench2Drive scenario type"):
+        Bench2DriveConfig(types=["Parked"])
+    with pytest.raises(BenchmarkConfigError, match="benchmark.types: give one or more scenario types"):
+        Bench2DriveConfig(types=[])
 
 
 def test_long_styles_pack_scenarios_without_overlap():
@@ -142,7 +157,7 @@ def test_protocols_and_registration():
 def test_routes_file_is_read_limited_and_retargeted(tmp_path):
     routes = generate_scenario_routes("grid_small", "bench2drive", 2, seed=8)
     path = write_routes(tmp_path / "official.xml", routes, weathers_last=True)
-    benchmark = Bench2DriveBenchmark(SimBenchmarkConfig(routes_file=str(path), count=1, town="grid_small"))
+    benchmark = Bench2DriveBenchmark(Bench2DriveConfig(routes_file=str(path), count=1, town="grid_small"))
     loaded = benchmark.routes(None, seed=0)
     assert len(loaded) == 1 and loaded[0].scenarios == routes[0].scenarios and loaded[0].town == "grid_small"
 
@@ -155,7 +170,7 @@ def write_steps(directory, speeds, yaw_rate=0.0):
 
 
 def test_bench2drive_metrics_from_hand_made_records(tmp_path):
-    benchmark = Bench2DriveBenchmark(SimBenchmarkConfig(subset="mini"))
+    benchmark = Bench2DriveBenchmark(Bench2DriveConfig(subset="mini"))
     routes = benchmark.routes(None, seed=0)
     assert [r.scenarios[0].type for r in routes] == list(MINI_TYPES)
     ids = {r.scenarios[0].type: r.id for r in routes}

@@ -189,6 +189,11 @@ class TFv6Config:
     #: around obstacles, as LEAD trains), or ``route_original``, the world's route (data collected
     #: before ``route_original`` was recorded holds the world's route in ``route``)
     route_label: str = attrs.field(default="route", validator=_route_label)
+    #: scenario types whose samples (``meta.json`` ``scenario``: a trigger of that type within 30 m)
+    #: learn ``route``, the expert's path, whatever ``route_label`` says: with ``route_label:
+    #: route_original`` the route head learns the world's route everywhere but around the obstacles
+    #: of these types, where it learns the expert's way past them
+    expert_path_scenarios: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     target_speed_classes: tuple[float, ...] = TARGET_SPEED_CLASSES
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)

@@ -83,6 +83,23 @@ def test_route_label_comes_from_the_configured_field(samples):
     np.testing.assert_allclose(convert_sample(older, original_config, options, rng)["route"], world)
 
 
+def test_expert_path_scenarios_learn_the_expert_path_there_only(samples):
+    """With ``route_label: route_original``, samples of the listed scenario types still learn ``route``."""
+    sample = samples[0]
+    straight = [[float(i), 0.0] for i in range(50)]
+    bypass = [[float(i), min(i / 4.0, 3.5)] for i in range(50)]
+    config = preset_config("tiny", phase="posttrain", route_label="route_original", expert_path_scenarios=["Accident"])
+    options, rng = SampleOptions(perturbation_probability=0.0), np.random.default_rng(0)
+
+    def lateral_end(scenario):
+        meta = {**sample["meta.json"], "route": bypass, "route_original": straight, "scenario": scenario}
+        return convert_sample({**sample, "meta.json": meta}, config, options, rng)["route"][-1][1]
+
+    assert lateral_end("Accident") > 2.5
+    assert abs(lateral_end("SequentialLaneChange")) < 1e-6
+    assert abs(lateral_end(None)) < 1e-6
+
+
 def test_last_frame_of_a_route_without_future_keeps_the_ego_in_place(samples):
     config = preset_config("tiny", phase="posttrain")
     last = {**samples[0], "meta.json": {**samples[0]["meta.json"], "future_positions": []}}

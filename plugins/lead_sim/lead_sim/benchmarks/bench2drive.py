@@ -6,14 +6,19 @@ the 44 types x 5 (220 routes), each type on the first of :data:`TOWNS` that can 
 replaces the list); ``mini`` = :data:`MINI_TYPES` (or ``count`` types in the order of
 ``BENCH2DRIVE_TYPES``, starting over after the 44th: ``count: 132`` is every type three times, each
 placed anew), one route each, on the first town that holds each (``grid_small`` for the default six).
+``types`` narrows the generated routes of either subset to the named types (``mini`` with ``count`` cycles through them:
+more routes of the types a data set lacks).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from lead_framework.route import RouteSpec
 from lead_framework.scoring import bench2drive
@@ -21,7 +26,7 @@ from lead_framework.scoring.comfort import EgoLog
 from lead_framework.scoring.errors import ScoringError
 from lead_framework.scoring.record import RouteRecord
 from lead_framework.world import EvaluationProtocol, World
-from lead_sim.benchmarks.common import SimBenchmarkConfig, routes_from_file
+from lead_sim.benchmarks.common import BenchmarkConfigError, SimBenchmarkConfig, routes_from_file
 from lead_sim.routes import plan_route
 from lead_sim.scenarios.generate import BENCH2DRIVE_TYPES, generate_scenario_routes
 
@@ -34,6 +39,25 @@ MINI_TYPES = (
     "Accident", "DynamicObjectCrossing", "SignalizedJunctionLeftTurn", "HardBreakRoute",
     "YieldToEmergencyVehicle", "VanillaSignalizedTurnEncounterRedLight",
 )
+
+
+def _known_types(instance: object, attribute: attrs.Attribute, value: tuple[str, ...] | None) -> None:
+    if value is None:
+        return
+    if not value:
+        raise BenchmarkConfigError(f"benchmark.{attribute.name}: give one or more scenario types, or leave the field out for all")
+    for name in value:
+        if name not in BENCH2DRIVE_TYPES:
+            close = difflib.get_close_matches(name, BENCH2DRIVE_TYPES, n=2, cutoff=0.6)
+            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "see lead_sim.scenarios.generate.BENCH2DRIVE_TYPES"
+            raise BenchmarkConfigError(f"benchmark.{attribute.name}: {name!r} is not a Bench2Drive scenario type; {hint}")
+
+
+@attrs.define(frozen=True)
+class Bench2DriveConfig(SimBenchmarkConfig):
+    """The shared benchmark section plus ``types``: generate routes of these scenario types only (all 44 when left out)."""
+
+    types: tuple[str, ...] | None = attrs.field(default=None, converter=attrs.converters.optional(tuple), validator=_known_types)
 
 
 def generate_bench2drive_routes(towns: tuple[str, ...], types: tuple[str, ...], per_type: int, seed: int) -> list[RouteSpec]:
@@ -82,19 +106,23 @@ class Bench2DriveBenchmark:
 
     protocol = PROTOCOL
 
-    def __init__(self, config: SimBenchmarkConfig = SimBenchmarkConfig()):
+    def __init__(self, config: Bench2DriveConfig = Bench2DriveConfig()):
         self.config = config
         self._routes: list[RouteSpec] = []
 
     def routes(self, world: World, seed: int) -> list[RouteSpec]:
         c = self.config
+        chosen = c.types or BENCH2DRIVE_TYPES
         if c.routes_file:
             self._routes = routes_from_file(c)
         elif c.subset == "mini":
-            types = MINI_TYPES if c.count is None else tuple(BENCH2DRIVE_TYPES[k % len(BENCH2DRIVE_TYPES)] for k in range(c.count))
+            if c.count is None:
+                types = c.types or MINI_TYPES
+            else:
+                types = tuple(chosen[k % len(chosen)] for k in range(c.count))
             self._routes = generate_bench2drive_routes((c.town,) if c.town else TOWNS, types, 1, seed)
         else:
-            self._routes = generate_bench2drive_routes((c.town,) if c.town else TOWNS, BENCH2DRIVE_TYPES, ROUTES_PER_TYPE, seed)
+            self._routes = generate_bench2drive_routes((c.town,) if c.town else TOWNS, chosen, ROUTES_PER_TYPE, seed)
             if c.count:
                 self._routes = self._routes[: c.count]
         return self._routes

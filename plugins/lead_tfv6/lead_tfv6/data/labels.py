@@ -110,6 +110,13 @@ def future_waypoints(future_positions: np.ndarray, config: TFv6Config) -> np.nda
     return positions[np.minimum(ticks, len(positions) - 1)]
 
 
+def route_label(meta: Mapping[str, Any], config: TFv6Config) -> Any:
+    """The route points the route head learns (``TFv6Config.route_label``, ``expert_path_scenarios``)."""
+    if meta.get("scenario") in config.expert_path_scenarios:
+        return meta["route"]
+    return meta.get(config.route_label, meta["route"])
+
+
 def meta_inputs_and_labels(meta: Mapping[str, Any], config: TFv6Config) -> dict[str, np.ndarray]:
     """Ego-state inputs and planning labels from ``meta.json`` (target points stay in metres:
     the model divides them by ``target_point_scale`` itself)."""
@@ -122,8 +129,7 @@ def meta_inputs_and_labels(meta: Mapping[str, Any], config: TFv6Config) -> dict[
         "speed": np.float32(meta["ego"]["speed"]),
         "command": command_one_hot(commands[1] if isinstance(commands, Sequence) else commands, config),
         "target_points": target_points,
-        "route": resample_path(np.asarray(meta.get(config.route_label, meta["route"]), dtype=np.float64).reshape(-1, 2),
-                               route_distances),
+        "route": resample_path(np.asarray(route_label(meta, config), dtype=np.float64).reshape(-1, 2), route_distances),
         "waypoints": future_waypoints(meta["future_positions"], config),
         "target_speed": np.float32(meta["target_speed"]),
         "brake": np.bool_(meta["brake"]),
