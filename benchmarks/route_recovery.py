@@ -15,7 +15,9 @@ predicts the route from the normal and from the recovery view and prints, per vi
 With ``--bypass`` it draws only samples where the expert's path leaves the world's route (bucket
 attribute ``route_shifted``: around obstacles, at lane changes) and reports the normal views twice:
 the errors against the path the expert drove (``route``) and against the world's route
-(``route_original``). A model that learnt the bypass is closer to the first.
+(``route_original``), whatever route label the model was trained on. A model that learnt the
+bypass is closer to the first. ``--scenarios Accident ParkedObstacle ...`` keeps only the samples
+near scenarios of those types (the obstacles, without the lane changes).
 
 Samples come from the training data unless you point it at another collect stage, so the errors
 are optimistic; the response is the telling figure.
@@ -41,13 +43,18 @@ MIN_SPEED_MS = 1.0
 RESPONSE_INDEX = 2
 
 
-def lateral_pairs(predictor: PlanPredictor, samples: list[dict], recovery: bool, seed: int) -> np.ndarray:
-    """(N, R, 2): predicted and true lateral route positions for each moving sample."""
+def lateral_pairs(predictor: PlanPredictor, samples: list[dict], recovery: bool, seed: int,
+                  label_field: str | None = None) -> np.ndarray:
+    """(N, R, 2): predicted and true lateral route positions for each moving sample; the true route
+    is the model's own route label, or the ``meta.json`` field ``label_field`` for every sample."""
     rng = np.random.default_rng(seed)
     options = SampleOptions(perturbation_probability=1.0 if recovery else 0.0, augment=False)
+    config = predictor.config
+    if label_field is not None:
+        config = config.replace(route_label=label_field, expert_path_scenarios=())
     pairs = []
     for sample in samples:
-        converted = convert_sample(sample, predictor.config, options, rng)
+        converted = convert_sample(sample, config, options, rng)
         if float(converted["speed"].reshape(-1)[0]) < MIN_SPEED_MS:
             continue
         batch = {key: torch.from_numpy(np.asarray(value))[None] for key, value in converted.items()}
@@ -75,11 +82,16 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="at most this many samples (default 200)")
     parser.add_argument("--bypass", action="store_true",
                         help="draw --samples samples where the expert's path leaves the world's route (route_shifted)")
+    parser.add_argument("--scenarios", nargs="+", metavar="TYPE",
+                        help="with --bypass: only samples near a scenario of these types (bucket attribute scenario)")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     predictor = PlanPredictor(load_models(resolve_checkpoint_files(args.checkpoint)), brake_threshold=0.9, with_bev=False)
     if args.bypass:
-        bypass = [{"where": {"route_shifted": True, "speed": {"min": MIN_SPEED_MS}}, "weight": 1}]
+        where = {"route_shifted": True, "speed": {"min": MIN_SPEED_MS}}
+        if args.scenarios:
+            where["scenario"] = args.scenarios
+        bypass = [{"where": where, "weight": 1}]
         samples = list(ShardDataset(args.shards, buckets=bypass, samples_per_epoch=args.samples))
     else:
         samples = list(itertools.islice(ShardDataset(args.shards), 0, args.every * args.samples, args.every))
@@ -87,10 +99,8 @@ def main() -> None:
         raise SystemExit(f"{args.shards}: no samples found; give a collect stage's folder")
     print(f"{args.checkpoint}: {len(samples)} samples of {args.shards}")
     if args.bypass:
-        report("to path", lateral_pairs(predictor, samples, recovery=False, seed=0))
-        on_lane = [{**sample, "meta.json": {**sample["meta.json"], "route": sample["meta.json"]["route_original"]}}
-                   for sample in samples]
-        report("to lane", lateral_pairs(predictor, on_lane, recovery=False, seed=0))
+        report("to path", lateral_pairs(predictor, samples, recovery=False, seed=0, label_field="route"))
+        report("to lane", lateral_pairs(predictor, samples, recovery=False, seed=0, label_field="route_original"))
         return
     report("normal", lateral_pairs(predictor, samples, recovery=False, seed=0))
     report("recovery", lateral_pairs(predictor, samples, recovery=True, seed=0))
