@@ -9,11 +9,14 @@ import pytest
 from lead_tfv6.agent.control import (
     CREEP_AFTER_TICKS,
     CREEP_TICKS,
+    GUARD_MIN_M,
+    GUARD_TIME_S,
     MOVING_SPEED_MS,
     STOP_SIGN_CLASS,
     STOP_SIGN_SPEED_MS,
     TFv6Controller,
     lookahead_index,
+    in_corridor,
 )
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.agent.localization import GnssKalmanFilter, yaw_from_compass
@@ -128,3 +131,44 @@ def test_moving_brake_threshold_brakes_while_moving_but_lets_the_car_pull_away()
     assert not debug.moving_brake and debug.target_speed == 1.2
     off, debug = TFv6Controller(CONFIG).step(plan, speed=5.0)
     assert not debug.moving_brake and debug.target_speed == 1.2
+
+
+def _box(x, y, z=1.0, size=1.0):
+    """LiDAR points (x, y, z, tag) of a block of ``size`` metres centred on (x, y)."""
+    half = size / 2
+    grid = np.stack(np.meshgrid(np.linspace(-half, half, 5), np.linspace(-half, half, 5)), -1).reshape(-1, 2)
+    return np.column_stack([grid + [x, y], np.full(len(grid), z), np.zeros(len(grid))]).astype(np.float32)
+
+
+def _left_turn():
+    """A route that bends 90 degrees to the left (negative y) on a 10 m radius."""
+    angles = np.linspace(0.0, math.pi / 2, 24)
+    return np.column_stack([10.0 * np.sin(angles), -10.0 * (1 - np.cos(angles))])[2:]
+
+
+def test_corridor_follows_the_route_around_a_bend():
+    route = _left_turn()
+    on_bend = np.array([[10.0 * math.sin(0.9), -10.0 * (1 - math.cos(0.9))]])  # on the route, ~9 m along it
+    straight_ahead = [9.0, 0.0]  # where a straight corridor would be, outside the bend
+    points = np.array([on_bend[0], straight_ahead])
+    assert in_corridor(points, route, 2.4, 12.0, 1.3).tolist() == [True, False]
+    assert in_corridor(points, route, 2.4, 8.0, 1.3).tolist() == [False, False]  # beyond the corridor's end
+    assert in_corridor(np.zeros((0, 2)), route, 2.4, 12.0, 1.3).shape == (0,)
+
+
+def test_collision_guard_brakes_for_points_ahead_on_the_route_only():
+    plan = _plan(_straight(), target_speed=8.0)
+    speed = 5.0
+    reach = GUARD_MIN_M + GUARD_TIME_S * speed
+    ahead = _box(reach - 1.0, 0.0)
+    control, debug = TFv6Controller(CONFIG, collision_guard=True).step(plan, speed, ahead)
+    assert debug.guard and debug.target_speed == 0.0 and control.brake == 1.0
+    for lidar in (_box(reach + 2.0, 0.0), _box(reach - 1.0, 3.5), _box(reach - 1.0, 0.0, z=0.1), _box(-5.0, 0.0)):
+        assert not TFv6Controller(CONFIG, collision_guard=True).step(plan, speed, lidar)[1].guard
+    assert not TFv6Controller(CONFIG).step(plan, speed, ahead)[1].guard  # off by default
+    pole, cone = _box(reach - 1.0, 0.0, size=0.2), _box(reach - 1.0, 0.0, size=0.5)
+    assert not TFv6Controller(CONFIG, collision_guard=True).step(plan, speed, pole)[1].guard
+    assert TFv6Controller(CONFIG, collision_guard=True).step(plan, speed, cone)[1].guard
+    assert TFv6Controller(CONFIG, collision_guard=True).step(plan, speed, np.vstack([pole, _box(reach - 2.0, 0.8, size=0.2)]))[1].guard
+    standing = TFv6Controller(CONFIG, collision_guard=True).step(plan, 0.0, _box(reach - 1.0, 0.0))[1]
+    assert not standing.guard  # the reach shrinks to GUARD_MIN_M at a standstill

@@ -78,7 +78,7 @@ class TFv6Agent(Agent):
         self.tracker = TargetPointTracker(plan)
         self.builder = SensorSampleBuilder(self.layout, keep_ground=False, history_ticks=self.config.lidar_history_ticks)
         self.controller = TFv6Controller(self.model_config, self.config.creep, self.config.stop_sign_slowdown,
-                                         self.config.moving_brake_threshold)
+                                         self.config.moving_brake_threshold, self.config.collision_guard)
         self.tick = 0
         self.last_prediction, self.last_inputs = None, None
 

@@ -43,6 +43,9 @@ class TFv6AgentConfig:
     #: while moving (>= 0.5 m/s), brake already above this probability of class 0; standing
     #: still, ``brake_threshold`` decides when to pull away (our addition; null: off)
     moving_brake_threshold: float | None = attrs.field(default=None, validator=attrs.validators.optional(in_range(0.0, 1.0)))
+    #: brake while LiDAR points lie in a corridor along the predicted route ahead (our addition;
+    #: see ``lead_tfv6.agent.control``)
+    collision_guard: bool = False
     #: creep forward after standing still for a long time (LEAD heuristic)
     creep: bool = False
     #: slow down near stop signs the model's BEV prediction shows (LEAD heuristic)

@@ -10,6 +10,11 @@
   ``CREEP_TICKS`` ticks unless LiDAR points block the space ahead;
   ``stop_sign_slowdown``: cap the target speed at ``STOP_SIGN_SPEED_MS`` while the predicted BEV
   shows stop-sign cells in the corridor ahead.
+* Optional collision guard (off by default, our addition): ``collision_guard`` brakes while LiDAR
+  points above the ground lie in a corridor of ``GUARD_HALF_WIDTH_M`` either side of the predicted
+  route, from the front bumper to ``GUARD_MIN_M + GUARD_TIME_S * speed`` metres ahead of the ego's
+  centre: the last line against driving into what the model did not steer around. A lone pole
+  (everything in the corridor within ``GUARD_THIN_M``) does not count.
 * Optional brake rule (off by default, our addition): ``moving_brake_threshold`` brakes while the
   ego moves (at least ``MOVING_SPEED_MS``) as soon as P(target-speed class 0) exceeds it; standing
   still, the plan's own brake threshold still decides when to pull away. A lower threshold for
@@ -46,6 +51,13 @@ STOP_SIGN_CLASS = 3
 STOP_SIGN_X, STOP_SIGN_HALF_WIDTH, STOP_SIGN_SPEED_MS = (0.0, 10.0), 4.0, 2.0
 #: From this speed (m/s) on, ``moving_brake_threshold`` applies.
 MOVING_SPEED_MS = 0.5
+#: The collision guard's corridor: half its width (the ego's half width and a margin), where it
+#: starts (the front bumper, from the ego's centre), its length (the reach at a standstill and the
+#: distance driven per second on top) and the heights of the points that count, all in metres.
+GUARD_HALF_WIDTH_M, GUARD_START_M, GUARD_MIN_M, GUARD_TIME_S = 1.3, 2.4, 4.0, 1.0
+GUARD_Z = (0.2, 2.5)
+#: Points in the corridor that all fit in a square of this side (metres) are a pole, not a road user.
+GUARD_THIN_M = 0.35
 
 
 LATERAL = LateralParameters()
@@ -69,6 +81,38 @@ def path_blocked(lidar: np.ndarray) -> bool:
     return bool(np.any(inside & (z > CREEP_CLEAR_Z[0]) & (z <= CREEP_CLEAR_Z[1])))
 
 
+def in_corridor(points: np.ndarray, route: np.ndarray, start_m: float, end_m: float, half_width_m: float) -> np.ndarray:
+    """Which of the ego-frame ``points`` (x, y) lie within ``half_width_m`` of the path from the
+    ego's centre along ``route`` (ego-frame points in driving order), between ``start_m`` and
+    ``end_m`` of arc length along it."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=bool)
+    path = np.vstack([np.zeros((1, 2)), np.asarray(route, dtype=np.float64)[:, :2]])
+    starts, steps = path[:-1], np.diff(path, axis=0)
+    lengths = np.linalg.norm(steps, axis=1)
+    keep = lengths > 1e-6
+    starts, steps, lengths = starts[keep], steps[keep], lengths[keep]
+    arc_at_start = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+    offsets = points[:, None, :2] - starts[None]  # (N, S, 2)
+    along = np.clip(np.einsum("nsk,sk->ns", offsets, steps) / lengths**2, 0.0, 1.0)
+    sideways = np.linalg.norm(offsets - along[..., None] * steps[None], axis=2)
+    arc = arc_at_start[None] + along * lengths[None]
+    inside = (sideways <= half_width_m) & (arc >= start_m) & (arc <= end_m)
+    return inside.any(axis=1)
+
+
+def guard_triggered(lidar: np.ndarray, route: np.ndarray, speed: float) -> bool:
+    """The collision guard's test: LiDAR points above the ground in the corridor along the route,
+    unless they all fit in a ``GUARD_THIN_M`` square seen from above (a lone pole: the embedded
+    world stands its traffic lights on the stop line, in the lane)."""
+    end = GUARD_MIN_M + GUARD_TIME_S * max(speed, 0.0)
+    x, y, z = lidar[:, 0], lidar[:, 1], lidar[:, 2]
+    near = (z > GUARD_Z[0]) & (z <= GUARD_Z[1]) & (x > 0.0) & (np.hypot(x, y) <= end + GUARD_HALF_WIDTH_M)
+    points = lidar[near, :2]
+    points = points[in_corridor(points, route, GUARD_START_M, end, GUARD_HALF_WIDTH_M)]
+    return len(points) > 0 and bool(np.ptp(points, axis=0).max() >= GUARD_THIN_M)
+
+
 def stop_sign_ahead(bev: np.ndarray, config: TFv6Config) -> bool:
     """Whether the predicted BEV classes (rows y, cols x) show a stop sign in the corridor ahead."""
     ys = config.min_y + (np.arange(config.lidar_height) + 0.5) / config.pixels_per_meter
@@ -88,16 +132,18 @@ class ControlDebug:
     creeping: bool = False
     stop_sign: bool = False
     moving_brake: bool = False
+    guard: bool = False
 
 
 class TFv6Controller:
     """Stateful: the lateral PID's error window and the heuristics' counters."""
 
     def __init__(self, config: TFv6Config, creep: bool = False, stop_sign_slowdown: bool = False,
-                 moving_brake_threshold: float | None = None):
+                 moving_brake_threshold: float | None = None, collision_guard: bool = False):
         self.config = config
         self.creep, self.stop_sign_slowdown = creep, stop_sign_slowdown
         self.moving_brake_threshold = moving_brake_threshold
+        self.collision_guard = collision_guard
         self.lateral = LateralPid(LATERAL)
         self.longitudinal = LongitudinalController()
         self.stopped_ticks = 0
@@ -116,6 +162,8 @@ class TFv6Controller:
             debug.stop_sign, target = True, min(target, STOP_SIGN_SPEED_MS)
         if self.creep:
             target, debug.creeping = self._creep(target, speed, lidar)
+        if self.collision_guard and lidar is not None and guard_triggered(lidar, plan.route, speed):
+            debug.guard, debug.creeping, target = True, False, 0.0
         debug.target_speed = target
         throttle, brake = self.longitudinal.step(target, speed)
         return VehicleControl(throttle=throttle, steer=steer, brake=brake), debug
