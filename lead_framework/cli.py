@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from lead_framework.config import ExperimentError, load_experiment
 from lead_framework.plugins import PluginLoadError, get_plugins
@@ -52,6 +53,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 @command("run")
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from lead_framework.runner import RunError, run_experiment
 
@@ -64,6 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             for line in exc.lines():
                 _err(line)
             return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a run as Ctrl-C does: resumable, no stray workers
     for experiment in experiments:
         try:
             run_experiment(experiment, force=args.force)

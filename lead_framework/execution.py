@@ -10,6 +10,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -37,10 +39,23 @@ def _guarded(func: Callable[[T], Any], index: int, task: T) -> RouteOutcome:
         return RouteOutcome(index, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
 
 
-def _one_thread_per_worker() -> None:
-    """Worker processes share the cores: numeric libraries get one thread each (set before they load)."""
+#: How often (seconds) a worker process checks that the process that started it is still alive.
+PARENT_CHECK_S = 0.5
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+def _init_worker(parent_pid: int) -> None:
+    """Worker processes share the cores: numeric libraries get one thread each (set before they
+    load). A worker also ends itself once its parent is gone (killed, or stopped by a signal that
+    the pool never saw), instead of driving the rest of its routes for nobody."""
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
 
 
 def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1, executor: str = "local") -> Iterator[RouteOutcome]:
@@ -59,13 +74,18 @@ def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1
             yield _guarded(func, index, task)
         return
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_one_thread_per_worker) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(_guarded, func, index, task): index for index, task in enumerate(tasks)}
         for future in cf.as_completed(futures):
             try:
                 yield future.result()
             except Exception as exc:  # noqa: BLE001 - a worker process died (e.g. killed, segfault)
                 yield RouteOutcome(futures[future], error=f"worker process died: {type(exc).__name__}: {exc}")
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM) or the caller stopped early: drop the queued routes
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _map_ray(func: Callable[[T], Any], tasks: Sequence[T], workers: int) -> Iterator[RouteOutcome]:
