@@ -52,11 +52,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
-@command("run")
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+@command("run")
 def cmd_run(args: argparse.Namespace) -> int:
     from lead_framework.runner import RunError, run_experiment
 
