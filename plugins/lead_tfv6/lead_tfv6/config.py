@@ -81,6 +81,12 @@ def _route_label(instance: Any, attribute: attrs.Attribute, value: str) -> None:
         raise TFv6ConfigError(f"TFv6Config.route_label must be one of {', '.join(ROUTE_LABELS)}, got {value!r}")
 
 
+def _scenario_names(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, str) or not all(isinstance(name, str) and name for name in value):
+        raise TFv6ConfigError(f"TFv6Config.{attribute.name} must be a list of scenario type names, "
+                              f"e.g. [Accident, ParkedObstacle]; got {value!r}")
+
+
 def _phase(instance: Any, attribute: attrs.Attribute, value: str) -> None:
     if value not in PHASES:
         raise TFv6ConfigError(f"TFv6Config.phase must be one of {PHASES}, got {value!r}")
@@ -193,7 +199,8 @@ class TFv6Config:
     #: learn ``route``, the expert's path, whatever ``route_label`` says: with ``route_label:
     #: route_original`` the route head learns the world's route everywhere but around the obstacles
     #: of these types, where it learns the expert's way past them
-    expert_path_scenarios: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    expert_path_scenarios: tuple[str, ...] = attrs.field(
+        default=(), converter=lambda v: v if isinstance(v, str) else tuple(v), validator=_scenario_names)
     target_speed_classes: tuple[float, ...] = TARGET_SPEED_CLASSES
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)

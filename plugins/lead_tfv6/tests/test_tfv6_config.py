@@ -55,6 +55,7 @@ def test_lidar_raster_not_divisible_by_backbone_stride():
         ({"loss_weights": {"semantic": 1.0}}, "unknown part"),
         ({"target_speed_classes": (0.0, 5.0, 4.0)}, "increase strictly"),
         ({"route_label": "route_driven"}, "route_label must be one of route, route_original"),
+        ({"expert_path_scenarios": "Accident"}, "expert_path_scenarios must be a list of scenario type names"),
     ],
 )
 def test_invalid_values_are_rejected(overrides, match):
