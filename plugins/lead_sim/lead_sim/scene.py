@@ -62,8 +62,10 @@ class ActorArrays:
 class TrafficLight:
     """A traffic-light signal and the stop lines of the lanes it governs.
 
-    ``stop_lines`` is (M, 2, 3): M segments across lanes at the stop position; ``stop_yaws`` (M,)
-    the driving direction of each governed lane there (radians).
+    ``position`` is the light housing's place above the governed lanes, ``pole_position`` the foot
+    of its pole beside the road (an arm joins the two); ``stop_lines`` is (M, 2, 3): M segments
+    across lanes at the stop position; ``stop_yaws`` (M,) the driving direction of each governed
+    lane there (radians).
     """
 
     id: int
@@ -71,6 +73,7 @@ class TrafficLight:
     state: LightState
     stop_lines: np.ndarray
     stop_yaws: np.ndarray
+    pole_position: np.ndarray
 
 
 @attrs.define

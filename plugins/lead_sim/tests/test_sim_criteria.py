@@ -136,7 +136,8 @@ def test_collision_keys_by_actor_kind():
 def _light(state=LightState.RED) -> TrafficLight:
     # A stop line across the lane at x = 20 for traffic driving towards +x.
     line = np.array([[[20.0, -1.75, 0.0], [20.0, 1.75, 0.0]]])
-    return TrafficLight(id=7, position=np.array([21.0, 3.0, 3.0]), state=state, stop_lines=line, stop_yaws=np.array([0.0]))
+    return TrafficLight(id=7, position=np.array([21.0, 3.0, 3.0]), state=state, stop_lines=line, stop_yaws=np.array([0.0]),
+                        pole_position=np.array([20.0, 2.75, 0.0]))
 
 
 def _drive_past(crit, xs, yaw=0.0):

@@ -281,3 +281,24 @@ def test_radar_rows_follow_the_leaderboard_layout(town, ego_pose):
     expected_azimuth = np.arctan2(6.0, 15.0 - 2.6)
     assert np.all(np.abs(detections[:, 1]) < 0.15)
     np.testing.assert_allclose(np.median(detections[:, 2]), expected_azimuth, atol=0.12)
+
+
+def test_traffic_light_poles_stand_beside_the_lane(town):
+    """Waiting at a signalised stop line, LiDAR sees the light's pole and housing but nothing in the lane."""
+    from lead_sim.traffic.lanes import lane_graph_for
+    from lead_sim.traffic.lights import TrafficLightController
+
+    graph = lane_graph_for(town.map)
+    lane = next(int(i) for i in graph.incoming_lanes() if graph.light_landmark[i])
+    points = graph.lane_points(lane)
+    stop, before = points[-1], points[-5]  # about 4 m before the stop line
+    scene = make_scene((before[0], before[1], before[2], math.atan2(stop[1] - before[1], stop[0] - before[0])))
+    scene.traffic_lights = TrafficLightController(graph, np.random.default_rng(0)).lights
+    cloud = SensorSuite([lidar_spec(semantic=True)], town).read(scene, Weather(), 0)["lidar"][1]
+    tags = cloud[:, 5].astype(int)
+    assert CarlaTag.POLE in tags and CarlaTag.TRAFFIC_LIGHT in tags
+    ground = -2.5  # the sensor is 2.5 m above the ground
+    half_width = 0.5 * float(graph.width[lane])
+    in_lane = (cloud[:, 0] > 0) & (cloud[:, 0] < 12) & (np.abs(cloud[:, 1]) < half_width) \
+        & (cloud[:, 2] > ground + 0.2) & (cloud[:, 2] < ground + 2.5)
+    assert not in_lane.any(), f"{in_lane.sum()} points in the lane ahead, tags {set(tags[in_lane])}"

@@ -71,6 +71,21 @@ def test_lights_cycle_one_green_per_junction(grid):
     assert all(states == {0, 1, 2} for states in seen.values())
 
 
+@pytest.mark.parametrize("town_name", ["grid_small", "irregular_medium"])
+def test_light_poles_stand_clear_of_every_lane(town_name):
+    """Poles stand beside the road, also where a lane the light does not govern runs beside the governed
+    ones (irregular_medium has two such approaches); the housing hangs over the governed lanes."""
+    from lead_sim.traffic.lights import POLE_CLEARANCE_M
+
+    graph = lane_graph_for(load_town(town_name).map)
+    lights = TrafficLightController(graph, np.random.default_rng(0)).lights
+    half_width = 0.5 * graph.width[graph.point_lane]
+    for light in lights:
+        clearance = np.linalg.norm(graph.points[:, :2] - light.pole_position[:2], axis=1) - half_width
+        assert clearance.min() >= POLE_CLEARANCE_M - 1e-6, f"light {light.id}: pole {clearance.min():.2f} m from a lane"
+        np.testing.assert_allclose(light.position, light.stop_lines.reshape(-1, 3).mean(axis=0))
+
+
 def test_frozen_light_holds_its_state(grid):
     lights = TrafficLightController(lane_graph_for(grid.map), np.random.default_rng(0))
     lights.freeze(0, LightState.GREEN)

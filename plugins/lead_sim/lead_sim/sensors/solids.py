@@ -1,8 +1,9 @@
 """The oriented boxes that cameras, LiDAR and radar see in one scene.
 
 Actors (except the ego) become one box each; a bicycle becomes a bicycle box with a rider box on top.
-Traffic lights and stop signs become a pole plus a head (light housing or sign plate) standing on the
-ego's ground height (the embedded world's ground is flat around the ego).
+Traffic lights become a pole beside the road with an arm that holds the light housing above the
+governed lanes; stop signs a pole with the sign plate. They stand on the ego's ground height (the
+embedded world's ground is flat around the ego).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ SENSOR_REACH_M = 150.0
 RIDER_SPLIT = 0.55  # share of a bicycle's height that is the bicycle; the rest is the rider
 POLE_HALF_WIDTH_M = 0.1
 LIGHT_HEAD_EXTENT = (0.25, 0.25, 0.5)  # half sizes; the head sits at 3.5 m
+LIGHT_POLE_HEIGHT_M = 4.2
+LIGHT_ARM_HALF_THICKNESS_M = 0.08  # the arm runs from the pole's top to the head at 4.1 m
 SIGN_PLATE_EXTENT = (0.05, 0.4, 0.4)  # half sizes; the plate sits at 2.1 m
 
 
@@ -92,15 +95,24 @@ def _car_tag(blueprint: str) -> CarlaTag:
 def _prop_boxes(scene: Scene, ground_z: float) -> list[tuple]:
     """(center, yaw, extent, tag, bgr, object_id) of traffic-light and stop-sign poles and heads."""
     boxes = []
+    grey = (120, 120, 120)
+    arm_z = ground_z + LIGHT_POLE_HEIGHT_M - LIGHT_ARM_HALF_THICKNESS_M
     for light in scene.traffic_lights:
         x, y = float(light.position[0]), float(light.position[1])
-        boxes.append(((x, y, ground_z + 1.5), 0.0, (POLE_HALF_WIDTH_M, POLE_HALF_WIDTH_M, 1.5), CarlaTag.POLE,
-                      (120, 120, 120), light.id))
+        px, py = float(light.pole_position[0]), float(light.pole_position[1])
+        half_height = 0.5 * LIGHT_POLE_HEIGHT_M
+        boxes.append(((px, py, ground_z + half_height), 0.0, (POLE_HALF_WIDTH_M, POLE_HALF_WIDTH_M, half_height),
+                      CarlaTag.POLE, grey, light.id))
+        half_length = 0.5 * math.hypot(x - px, y - py)
+        if half_length > 0.0:
+            boxes.append((((x + px) / 2, (y + py) / 2, arm_z), math.atan2(y - py, x - px),
+                          (half_length, LIGHT_ARM_HALF_THICKNESS_M, LIGHT_ARM_HALF_THICKNESS_M), CarlaTag.POLE, grey,
+                          light.id))
         boxes.append(((x, y, ground_z + 3.5), 0.0, LIGHT_HEAD_EXTENT, CarlaTag.TRAFFIC_LIGHT,
                       _LIGHT_BGR[LightState(light.state)], light.id))
     for sign in scene.stop_signs:
         x, y = float(sign.position[0]), float(sign.position[1])
-        boxes.append(((x, y, ground_z + 0.85), 0.0, (0.05, 0.05, 0.85), CarlaTag.POLE, (120, 120, 120), sign.id))
+        boxes.append(((x, y, ground_z + 0.85), 0.0, (0.05, 0.05, 0.85), CarlaTag.POLE, grey, sign.id))
         boxes.append(((x, y, ground_z + 2.1), float(sign.trigger_yaw), SIGN_PLATE_EXTENT, CarlaTag.TRAFFIC_SIGN,
                       (40, 40, 200), sign.id))
     return boxes
