@@ -15,7 +15,6 @@ name (``agent: pdm_expert``) or a mapping with ``name`` and that component's opt
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from pathlib import Path
@@ -26,6 +25,7 @@ import cattrs
 import yaml
 
 from lead_framework.registry import Registry, UnknownComponentError
+from lead_framework.suggestions import close_names, did_you_mean
 from lead_framework.validators import FieldValueError
 
 STAGE_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -338,7 +338,5 @@ def _type_name(type_: Any) -> str:
 
 
 def _unknown_key_message(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key; did you mean {close[0]!r}?"
-    return f"unknown key; allowed: {', '.join(known)}" if known else "unknown key; this section takes no options"
+    otherwise = f"allowed: {', '.join(known)}" if known else "this section takes no options"
+    return "unknown key; " + did_you_mean(close_names(key, known, n=1, cutoff=0.6), otherwise)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
+
+from lead_framework.suggestions import close_names, did_you_mean
 
 #: Component kinds in the order they are listed; each has a hook ``lead_register_<kind>``.
 KINDS: tuple[str, ...] = (
@@ -60,13 +61,8 @@ class UnknownComponentError(RegistryError, KeyError):
     def message(self) -> str:
         singular = self.kind.removesuffix("s")
         text = f"unknown {singular} {self.name!r}"
-        close = difflib.get_close_matches(self.name, self.known, n=3, cutoff=0.5)
-        if close:
-            text += "; did you mean " + " or ".join(repr(c) for c in close) + "?"
-        elif self.known:
-            text += f"; known: {', '.join(sorted(self.known))}"
-        else:
-            text += f"; no plugin registers any {self.kind}"
+        otherwise = f"known: {', '.join(sorted(self.known))}" if self.known else f"no plugin registers any {self.kind}"
+        text += "; " + did_you_mean(close_names(self.name, self.known), otherwise)
         if self.broken:
             text += f" (broken plugins that may provide it: {', '.join(self.broken)}; see `leadfw plugins`)"
         return text

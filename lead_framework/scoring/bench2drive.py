@@ -19,7 +19,6 @@ Definitions follow Bench2Drive's evaluation tools:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -30,6 +29,7 @@ from lead_framework.scoring.errors import ScoringError
 from lead_framework.scoring.messages import event_percentage
 from lead_framework.scoring.record import RouteRecord
 from lead_framework.scoring.status import is_route_finished
+from lead_framework.suggestions import close_names, did_you_mean
 
 BENCH2DRIVE_ROUTES = 220
 EFFICIENCY_MAX_PCT = 1000.0
@@ -133,8 +133,8 @@ def _scenario_type(record: RouteRecord, scenario_types: Mapping[str, str] | None
             "or set record.extra['scenario_type']"
         )
     if scenario not in SCENARIO_TYPES:
-        close = difflib.get_close_matches(scenario, sorted(SCENARIO_TYPES), n=3)
-        raise ScoringError(f"route {record.route_id!r}: unknown Bench2Drive scenario type {scenario!r}; close: {close}")
+        hint = did_you_mean(close_names(scenario, sorted(SCENARIO_TYPES), cutoff=0.6), "see SCENARIO_TYPES")
+        raise ScoringError(f"route {record.route_id!r}: unknown Bench2Drive scenario type {scenario!r}; {hint}")
     return scenario
 
 

@@ -97,7 +97,7 @@ def test_junction_pass_pct():
 def test_scenario_type_errors():
     with pytest.raises(ScoringError, match="route 'b1' has no scenario type"):
         b2d.multi_ability(routes())
-    with pytest.raises(ScoringError, match="close: \\['Accident'"):
+    with pytest.raises(ScoringError, match="unknown Bench2Drive scenario type 'Acident'; did you mean 'Accident'"):
         b2d.multi_ability(routes()[:1], scenario_types={"b0": "Acident"})
 
 

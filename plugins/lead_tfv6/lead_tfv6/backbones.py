@@ -8,7 +8,6 @@ returned feature. Weights come only from a local file (``weights_path``); nothin
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 from timm.models import FeatureListNet
 from torch import nn
 
+from lead_framework.suggestions import close_names, did_you_mean
 from lead_tfv6.config import NAMED_BACKBONES
 
 
@@ -26,10 +26,8 @@ class BackboneNotFoundError(KeyError):
 
     def __init__(self, name: str, candidates: Sequence[str]):
         self.name = name
-        self.suggestions = difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.6)
-        hint = f"did you mean {', '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else (
-            "see timm.list_models() for the available names"
-        )
+        self.suggestions = close_names(name, candidates, n=5, cutoff=0.6)
+        hint = did_you_mean(self.suggestions, "see timm.list_models() for the available names")
         super().__init__(f"unknown backbone {name!r}: not a registered backbone or timm model; {hint}")
 
     def __str__(self) -> str:

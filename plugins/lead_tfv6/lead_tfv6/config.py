@@ -7,11 +7,12 @@ experiment cannot set them inconsistently.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
 import attrs
+
+from lead_framework.suggestions import close_names, did_you_mean
 
 PHASES = ("pretrain", "posttrain")
 
@@ -57,10 +58,9 @@ class UnknownOverrideError(TFv6ConfigError, KeyError):
     """An override names a field that ``TFv6Config`` does not have."""
 
     def __init__(self, name: str, known: list[str]):
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else f"; fields: {', '.join(sorted(known))}"
+        hint = did_you_mean(close_names(name, known), f"fields: {', '.join(sorted(known))}")
         self.name = name
-        super().__init__(f"TFv6Config has no field {name!r}{hint}")
+        super().__init__(f"TFv6Config has no field {name!r}; {hint}")
 
     def __str__(self) -> str:  # KeyError would otherwise quote the whole message
         return self.args[0]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
+from lead_framework.suggestions import close_names, did_you_mean
 from lead_tfv6.config import TFv6Config
 
 #: Preset name -> (description, fields that differ from ``TFv6Config``'s defaults).
@@ -43,8 +43,7 @@ class UnknownPresetError(KeyError):
     """A preset name that ``PRESETS`` does not have."""
 
     def __init__(self, name: str):
-        close = difflib.get_close_matches(name, list(PRESETS), n=3, cutoff=0.4)
-        hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else f"presets: {', '.join(PRESETS)}"
+        hint = did_you_mean(close_names(name, PRESETS, cutoff=0.4), f"presets: {', '.join(PRESETS)}")
         super().__init__(f"unknown TFv6 preset {name!r}; {hint}")
 
     def __str__(self) -> str:

@@ -12,7 +12,6 @@ more routes of the types a data set lacks).
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 from pathlib import Path
@@ -25,6 +24,7 @@ from lead_framework.scoring import bench2drive
 from lead_framework.scoring.comfort import EgoLog
 from lead_framework.scoring.errors import ScoringError
 from lead_framework.scoring.record import RouteRecord
+from lead_framework.suggestions import close_names, did_you_mean
 from lead_framework.world import EvaluationProtocol, World
 from lead_sim.benchmarks.common import BenchmarkConfigError, SimBenchmarkConfig, routes_from_file
 from lead_sim.routes import plan_route
@@ -48,8 +48,8 @@ def _known_types(instance: object, attribute: attrs.Attribute, value: tuple[str,
         raise BenchmarkConfigError(f"benchmark.{attribute.name}: give one or more scenario types, or leave the field out for all")
     for name in value:
         if name not in BENCH2DRIVE_TYPES:
-            close = difflib.get_close_matches(name, BENCH2DRIVE_TYPES, n=2, cutoff=0.6)
-            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "see lead_sim.scenarios.generate.BENCH2DRIVE_TYPES"
+            hint = did_you_mean(close_names(name, BENCH2DRIVE_TYPES, n=2, cutoff=0.6),
+                                "see lead_sim.scenarios.generate.BENCH2DRIVE_TYPES")
             raise BenchmarkConfigError(f"benchmark.{attribute.name}: {name!r} is not a Bench2Drive scenario type; {hint}")
 
 

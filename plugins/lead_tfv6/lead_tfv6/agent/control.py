@@ -103,8 +103,8 @@ def in_corridor(points: np.ndarray, route: np.ndarray, start_m: float, end_m: fl
 
 def guard_triggered(lidar: np.ndarray, route: np.ndarray, speed: float) -> bool:
     """The collision guard's test: LiDAR points above the ground in the corridor along the route,
-    unless they all fit in a ``GUARD_THIN_M`` square seen from above (a lone pole: the embedded
-    world stands its traffic lights on the stop line, in the lane)."""
+    unless they all fit in a ``GUARD_THIN_M`` square seen from above (a lone pole or bollard, such
+    as a traffic-light pole where the predicted route cuts a corner)."""
     end = GUARD_MIN_M + GUARD_TIME_S * max(speed, 0.0)
     x, y, z = lidar[:, 0], lidar[:, 1], lidar[:, 2]
     near = (z > GUARD_Z[0]) & (z <= GUARD_Z[1]) & (x > 0.0) & (np.hypot(x, y) <= end + GUARD_HALF_WIDTH_M)

@@ -7,11 +7,11 @@ set, the init checkpoint) run in :func:`lead_tfv6.training.setup.prepare` before
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import attrs
 
+from lead_framework.suggestions import close_names, did_you_mean
 from lead_framework.validators import (
     FieldValueError,
     in_range,
@@ -31,8 +31,7 @@ STAGE_OWNED_FIELDS = ("phase",)
 
 def _preset(instance: Any, attribute: attrs.Attribute, value: str) -> None:
     if value not in PRESETS:
-        close = difflib.get_close_matches(value, list(PRESETS), n=2, cutoff=0.4)
-        hint = f"did you mean {' or '.join(map(repr, close))}?" if close else f"presets: {', '.join(PRESETS)}"
+        hint = did_you_mean(close_names(value, PRESETS, n=2, cutoff=0.4), f"presets: {', '.join(PRESETS)}")
         raise FieldValueError(attribute.name, f"unknown TFv6 preset {value!r}; {hint}")
 
 
@@ -42,8 +41,7 @@ def _overrides(instance: Any, attribute: attrs.Attribute, value: dict[str, Any])
         if name in STAGE_OWNED_FIELDS:
             raise FieldValueError(attribute.name, f"{name!r} is set by the train stage's own `{name}:` field, not by overrides")
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-            hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "see lead_tfv6.TFv6Config for the fields"
+            hint = did_you_mean(close_names(name, known), "see lead_tfv6.TFv6Config for the fields")
             raise FieldValueError(attribute.name, f"TFv6Config has no field {name!r}; {hint}")
 
 
