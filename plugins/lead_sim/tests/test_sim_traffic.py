@@ -71,18 +71,24 @@ def test_lights_cycle_one_green_per_junction(grid):
     assert all(states == {0, 1, 2} for states in seen.values())
 
 
-@pytest.mark.parametrize("town_name", ["grid_small", "irregular_medium"])
-def test_light_poles_stand_clear_of_every_lane(town_name):
-    """Poles stand beside the road, also where a lane the light does not govern runs beside the governed
-    ones (irregular_medium has two such approaches); the housing hangs over the governed lanes."""
-    from lead_sim.traffic.lights import POLE_CLEARANCE_M
+@pytest.mark.parametrize("town_name", ["grid_small", "irregular_small", "irregular_medium"])
+def test_light_poles_and_stop_signs_stand_clear_of_every_lane(town_name):
+    """Poles and signs stand beside the road, also where a lane the light does not govern runs beside
+    the governed ones (irregular_medium) and where stop signs govern a multi-lane approach
+    (irregular_small); the light housing hangs over the governed lanes."""
+    from lead_sim.traffic.lanes import ROADSIDE_CLEARANCE_M
+    from lead_sim.traffic.stops import build_stop_signs
 
     graph = lane_graph_for(load_town(town_name).map)
     lights = TrafficLightController(graph, np.random.default_rng(0)).lights
+    signs, _ = build_stop_signs(graph)
     half_width = 0.5 * graph.width[graph.point_lane]
+    props = [(f"light {light.id}", light.pole_position) for light in lights]
+    props += [(f"stop sign {sign.id}", sign.position) for sign in signs]
+    for name, position in props:
+        clearance = np.linalg.norm(graph.points[:, :2] - position[:2], axis=1) - half_width
+        assert clearance.min() >= ROADSIDE_CLEARANCE_M - 1e-6, f"{name}: {clearance.min():.2f} m from a lane"
     for light in lights:
-        clearance = np.linalg.norm(graph.points[:, :2] - light.pole_position[:2], axis=1) - half_width
-        assert clearance.min() >= POLE_CLEARANCE_M - 1e-6, f"light {light.id}: pole {clearance.min():.2f} m from a lane"
         np.testing.assert_allclose(light.position, light.stop_lines.reshape(-1, 3).mean(axis=0))
 
 

@@ -22,6 +22,8 @@ CONNECT_TOLERANCE_M = 0.5
 CONFLICT_DISTANCE_M = 2.2
 #: How far before a junction entry (metres) signals and stop signs are looked up.
 SIGNAL_SEARCH_M = 25.0
+#: Traffic-light poles and stop signs stand this far (metres) clear of every driving lane.
+ROADSIDE_CLEARANCE_M = 1.0
 TRAFFIC_LIGHT_TYPE = "1000001"
 STOP_SIGN_TYPE = "206"
 SPEED_LIMIT_TYPE = "274"
@@ -169,6 +171,21 @@ class LaneGraph(PolylineSet):
     def grid(self) -> PointGrid:
         """Nearest lane point lookups (built on first use)."""
         return PointGrid(self.points)
+
+    def beside_the_road(self, start: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """The first place from ``start`` along the unit vector ``right`` that is
+        ``ROADSIDE_CLEARANCE_M`` clear of every driving lane: where poles and signs stand. Lanes
+        beside the one a prop serves (the rest of a multi-lane approach, a turn lane) push it out."""
+        half_width = 0.5 * self.width[self.point_lane]
+        position = np.asarray(start, np.float64).copy()
+        for _ in range(8):
+            clearance = float(np.min(np.linalg.norm(self.points[:, :2] - position[:2], axis=1) - half_width))
+            if clearance >= ROADSIDE_CLEARANCE_M - 1e-6:
+                break
+            # A little further than needed: where the nearest lane is not square to ``right`` a step
+            # of exactly the missing clearance falls short.
+            position = position + (ROADSIDE_CLEARANCE_M + 0.05 - clearance) * right
+        return position
 
     def incoming_lanes(self) -> np.ndarray:
         """Lanes outside junctions whose successors enter a junction."""

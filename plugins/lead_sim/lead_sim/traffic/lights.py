@@ -112,10 +112,6 @@ class TrafficLightController:
         self._next_change = -np.inf
 
 
-#: The pole stands this far (metres) clear of the outer edge of the nearest driving lane.
-POLE_CLEARANCE_M = 1.0
-
-
 def _make_light(index: int, graph: LaneGraph, lanes: list[int]) -> TrafficLight:
     """The light over the stop lines of ``lanes``: housing above their middle, pole beside the road."""
     lines = []
@@ -136,19 +132,6 @@ def _make_light(index: int, graph: LaneGraph, lanes: list[int]) -> TrafficLight:
     outer = ends[int(np.argmax(ends @ right))]
     return TrafficLight(
         id=index, position=position, state=LightState.RED, stop_lines=stop_lines, stop_yaws=np.asarray(yaws),
-        pole_position=_beside_the_road(graph, outer, right),
+        pole_position=graph.beside_the_road(outer, right),
     )
 
-
-def _beside_the_road(graph: LaneGraph, start: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """The first place to the ``right`` of ``start`` that is ``POLE_CLEARANCE_M`` clear of every
-    driving lane: lanes the light does not govern (a right-turn lane, a merging road) may lie
-    beside the governed ones."""
-    half_width = 0.5 * graph.width[graph.point_lane]
-    position = np.asarray(start, np.float64).copy()
-    for _ in range(8):
-        clearance = float(np.min(np.linalg.norm(graph.points[:, :2] - position[:2], axis=1) - half_width))
-        if clearance >= POLE_CLEARANCE_M - 1e-6:
-            break
-        position = position + (POLE_CLEARANCE_M - clearance) * right
-    return position

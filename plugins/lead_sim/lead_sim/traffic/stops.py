@@ -1,4 +1,8 @@
-"""Stop signs (landmark type ``206``) with trigger volumes on the lanes they govern."""
+"""Stop signs (landmark type ``206``) with trigger volumes on the lanes they govern.
+
+Each governed lane gets its own sign; all signs of a multi-lane approach stand beside the road
+(the sign of an inner lane would otherwise stand in the lane to its right).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ def build_stop_signs(graph: LaneGraph) -> tuple[list[StopSign], np.ndarray]:
         signs.append(
             StopSign(
                 id=len(signs),
-                position=points[-1] + (half_width + 1.0) * right + np.array([0.0, 0.0, 2.0]),
+                position=graph.beside_the_road(points[-1] + half_width * right, right) + np.array([0.0, 0.0, 2.0]),
                 trigger_center=points[index] + np.array([0.0, 0.0, 1.0]),
                 trigger_extent=np.array([0.5 * min(TRIGGER_LENGTH_M, length), half_width, 1.0]),
                 trigger_yaw=yaw,
