@@ -82,10 +82,19 @@ def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1
                 yield future.result()
             except Exception as exc:  # noqa: BLE001 - a worker process died (e.g. killed, segfault)
                 yield RouteOutcome(futures[future], error=f"worker process died: {type(exc).__name__}: {exc}")
-    except BaseException:  # interrupted (Ctrl-C, SIGTERM) or the caller stopped early: drop the queued routes
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM) or the caller stopped early
+        _abandon(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _abandon(pool: cf.ProcessPoolExecutor) -> None:
+    """Drop the queued routes and stop the running ones at once: nobody would record their results
+    (a resumed run drives them again), and waiting for them could take minutes before exiting."""
+    running = list((pool._processes or {}).values())  # shutdown() forgets them; no public API before 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in running:
+        process.terminate()
 
 
 def _map_ray(func: Callable[[T], Any], tasks: Sequence[T], workers: int) -> Iterator[RouteOutcome]:

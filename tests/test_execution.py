@@ -50,8 +50,10 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_workers_end_when_their_parent_is_killed(tmp_path, stop):
+    """SIGKILL and SIGTERM end the parent at once; SIGINT (Ctrl-C) raises KeyboardInterrupt in it,
+    which must stop the running routes instead of waiting the two minutes they would take."""
     (tmp_path / "sleeper.py").write_text(textwrap.dedent(SLEEPER))
     (tmp_path / "parent.py").write_text(textwrap.dedent(PARENT))
     pids = tmp_path / "pids"
