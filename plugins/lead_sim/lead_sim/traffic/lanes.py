@@ -172,14 +172,19 @@ class LaneGraph(PolylineSet):
         """Nearest lane point lookups (built on first use)."""
         return PointGrid(self.points)
 
+    @functools.cached_property
+    def point_half_width(self) -> np.ndarray:
+        """Half the width of every point's lane."""
+        return 0.5 * self.width[self.point_lane]
+
     def beside_the_road(self, start: np.ndarray, right: np.ndarray) -> np.ndarray:
         """The first place from ``start`` along the unit vector ``right`` that is
         ``ROADSIDE_CLEARANCE_M`` clear of every driving lane: where poles and signs stand. Lanes
         beside the one a prop serves (the rest of a multi-lane approach, a turn lane) push it out."""
-        half_width = 0.5 * self.width[self.point_lane]
         position = np.asarray(start, np.float64).copy()
         for _ in range(8):
-            clearance = float(np.min(np.linalg.norm(self.points[:, :2] - position[:2], axis=1) - half_width))
+            distance = np.linalg.norm(self.points[:, :2] - position[:2], axis=1)
+            clearance = float(np.min(distance - self.point_half_width))
             if clearance >= ROADSIDE_CLEARANCE_M - 1e-6:
                 break
             # A little further than needed: where the nearest lane is not square to ``right`` a step
