@@ -84,7 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @command("plugins")
 def cmd_plugins(args: argparse.Namespace) -> int:
-    infos = sorted(get_plugins().infos.values(), key=lambda info: info.name)
+    plugins = get_plugins()
+    infos = sorted(plugins.infos.values(), key=lambda info: info.name)
     if args.json:
         print(json.dumps([info.to_dict() for info in infos], indent=2))
         return EXIT_OK
@@ -95,7 +96,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         if info.error:
             print(f"  error: {info.error}")
         for kind, names in sorted(info.components.items()):
-            print(f"  {kind}: {', '.join(sorted(names))}")
+            revisions = {name: plugins.registry.get(kind, name).revision for name in names}
+            print(f"  {kind}: {', '.join(name + (f' (revision {revisions[name]})' if revisions[name] else '') for name in sorted(names))}")
     return EXIT_OK
 
 

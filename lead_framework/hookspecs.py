@@ -6,9 +6,11 @@ Each hook receives a ``register`` callable. A plugin calls it once per component
     def lead_register_agents(register):
         register("my_agent", MyAgent, config=MyAgentConfig, description="Drives by ...")
 
-``register(name, factory, *, config=None, description="")``: ``factory(config)`` builds the
-component from an instance of ``config`` (an attrs class whose fields are the component's YAML
-section). Hooks only ever gain optional arguments, so a plugin written today keeps working.
+``register(name, factory, *, config=None, description="", revision=0)``: ``factory(config)``
+builds the component from an instance of ``config`` (an attrs class whose fields are the
+component's YAML section). ``revision`` is bumped by the plugin whenever a code change alters what
+the component produces; ``leadfw run`` treats results made with another revision as stale. Hooks
+only ever gain optional arguments, so a plugin written today keeps working.
 """
 
 from __future__ import annotations

@@ -122,14 +122,16 @@ class PluginSet:
         return hasattr(getattr(plugin, attr, None), f"{hookspecs.PROJECT_NAME}_impl")
 
     def _registrar(self, kind: str, info: PluginInfo, added: list[Component]):
-        def register(name: str, factory: Any, *, config: type | None = None, description: str = "") -> None:
+        def register(name: str, factory: Any, *, config: type | None = None, description: str = "", revision: int = 0) -> None:
             if not isinstance(name, str) or not name:
                 raise RegistryError(f"plugin {info.name!r} registered a {kind.removesuffix('s')} with an empty or non-string name")
             if config is not None and not attrs.has(config):
                 raise RegistryError(f"{kind.removesuffix('s')} {name!r}: config must be an attrs class, got {config!r}")
+            if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+                raise RegistryError(f"{kind.removesuffix('s')} {name!r}: revision must be an integer >= 0, got {revision!r}")
             if not description:
                 description = ((getattr(factory, "__doc__", None) or "").strip().splitlines() or [""])[0]
-            component = Component(kind, name, factory, config or EmptyConfig, description, info.name, info.distribution, info.version)
+            component = Component(kind, name, factory, config or EmptyConfig, description, info.name, info.distribution, info.version, revision)
             self.registry.add(component)
             added.append(component)
 

@@ -41,6 +41,9 @@ class Component:
     plugin: str
     distribution: str
     version: str
+    #: Bumped by the plugin when a change alters what the component produces (sensor frames,
+    #: driving, scores); ``leadfw run`` then runs the stages that used it again.
+    revision: int = 0
 
     def create(self, config: Any = None) -> Any:
         """Build the component from a config instance (default config when None)."""

@@ -1,8 +1,9 @@
 """The run loop: stages in order, resolved config and log in the run folder, resume by default.
 
 A stage is complete when ``<run>/<stage>/stage.json`` says so for the same config, the same
-world and seed, and the same results of the earlier stages it reads (its ``stage_input`` fields);
-such a stage is skipped. A ``partial`` stage (its summary left items to retry) and a failed one
+world and seed, the same results of the earlier stages it reads (its ``stage_input`` fields) and
+the same revisions of the components it uses (the stage kind, the world, every component named in
+its config); such a stage is skipped. A ``partial`` stage (its summary left items to retry) and a failed one
 are resumed. A stage folder that holds results for another config (or older results of a stage
 it reads) is moved aside to ``<stage>.stale-N``, never deleted.
 """
@@ -14,12 +15,15 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import yaml
 
-from lead_framework.config import Experiment, StageSpec, unstructure
+from lead_framework.config import ComponentSpec, Experiment, StageSpec, unstructure
+from lead_framework.registry import Registry
 from lead_framework.stages import INCOMPLETE_KEY, StageContext, StageError, StageOutput, referenced_stages
 
 log = logging.getLogger("lead_framework")
@@ -39,29 +43,57 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def _fingerprint(settings: dict[str, Any], spec: StageSpec, previous: dict[str, StageOutput]) -> dict[str, Any]:
+def _component_specs(value: Any) -> Iterator[ComponentSpec]:
+    """Every component spec in a stage config, nested ones (``routes.benchmark``) included."""
+    if isinstance(value, ComponentSpec):
+        yield value
+        value = value.config
+    if attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from _component_specs(getattr(value, field.name))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _component_specs(item)
+
+
+def _revisions(registry: Registry, world: ComponentSpec | None, spec: StageSpec) -> dict[str, int]:
+    """``kind/name -> revision`` of the stage kind, the world and the components the stage names."""
+    used = [("stages", spec.kind)] + [(c.kind, c.name) for c in _component_specs(spec.config)]
+    if world is not None:
+        used.append((world.kind, world.name))
+    return {f"{kind}/{name}": registry.get(kind, name).revision for kind, name in sorted(set(used))}
+
+
+def _fingerprint(settings: dict[str, Any], revisions: dict[str, int], spec: StageSpec, previous: dict[str, StageOutput]) -> dict[str, Any]:
     """What a stage's results depend on: its config, the experiment's ``settings`` (world and
-    seed), the results of the stages it reads."""
+    seed), the revisions of the components it uses, the results of the stages it reads."""
     fingerprint = {
         "config": {"kind": spec.kind, **unstructure(spec.config)},
         "experiment": settings,
+        "revisions": revisions,
         "upstream": {name: previous[name].summary.get("finished_at") for name in sorted(referenced_stages(spec.config, previous))},
     }
     return json.loads(json.dumps(fingerprint, default=str))
 
 
-def _unchanged(stored: Any, current: dict[str, Any]) -> bool:
-    """Whether a stored fingerprint still holds.
+def _stale_because(stored: Any, current: dict[str, Any]) -> str | None:
+    """Why a stored fingerprint no longer holds, or None when it does.
 
-    Fingerprints written before the world and seed were recorded lack ``experiment`` and list
-    every earlier stage under ``upstream``; they hold when what they record agrees.
+    Fingerprints written by earlier versions lack ``experiment`` or ``revisions`` and list every
+    earlier stage under ``upstream``; they hold when what they record agrees.
     """
     if not isinstance(stored, dict) or stored.get("config") != current["config"]:
-        return False
+        return "config changed"
     if "experiment" in stored and stored["experiment"] != current["experiment"]:
-        return False
+        return "world or seed changed"
+    if "revisions" in stored and stored["revisions"] != current["revisions"]:
+        old = stored["revisions"] if isinstance(stored["revisions"], dict) else {}
+        changed = [f"{name} {old.get(name, '-')} -> {revision}" for name, revision in current["revisions"].items() if old.get(name) != revision]
+        return f"component revision changed ({', '.join(changed) or 'components differ'})"
     upstream = stored.get("upstream") or {}
-    return all(name in upstream and upstream[name] == finished for name, finished in current["upstream"].items())
+    if not all(name in upstream and upstream[name] == finished for name, finished in current["upstream"].items()):
+        return "inputs changed"
+    return None
 
 
 def _read_state(stage_dir: Path) -> dict[str, Any] | None:
@@ -105,9 +137,10 @@ def run_experiment(experiment: Experiment, *, force: bool = False, interactive: 
         echo(f"experiment {experiment.name}: {len(experiment.stages)} stage(s), outputs in {run_dir}")
         for index, spec in enumerate(experiment.stages, start=1):
             stage_dir = run_dir / spec.name
-            fingerprint = _fingerprint(settings, spec, outputs)
+            fingerprint = _fingerprint(settings, _revisions(registry, experiment.world, spec), spec, outputs)
             state = _read_state(stage_dir)
-            if state is not None and not force and _unchanged(state.get("fingerprint"), fingerprint):
+            stale = None if state is None else _stale_because(state.get("fingerprint"), fingerprint)
+            if state is not None and not force and stale is None:
                 if state.get("status") == "complete":
                     echo(f"[{index}/{len(experiment.stages)}] {spec.name}: complete, skipped (use --force to run it again)")
                     outputs[spec.name] = StageOutput(spec.kind, spec.name, stage_dir, state.get("summary", {}))
@@ -115,7 +148,8 @@ def run_experiment(experiment: Experiment, *, force: bool = False, interactive: 
                 echo(f"[{index}/{len(experiment.stages)}] {spec.name}: resuming")
             elif stage_dir.exists() and (state is not None or force):
                 moved = _move_aside(stage_dir)
-                echo(f"[{index}/{len(experiment.stages)}] {spec.name}: config or inputs changed; old results moved to {moved}")
+                why = stale or "--force"
+                echo(f"[{index}/{len(experiment.stages)}] {spec.name}: {why}; old results moved to {moved}")
             else:
                 echo(f"[{index}/{len(experiment.stages)}] {spec.name} ({spec.kind})")
             stage_dir.mkdir(parents=True, exist_ok=True)

@@ -121,6 +121,19 @@ def test_registering_a_non_attrs_config_is_an_error(plugin_path, monkeypatch):
     assert "attrs class" in plugins.infos["walker"].error
 
 
+@pytest.mark.parametrize(("revision", "accepted"), [("3", True), ("-1", False), ('"2"', False), ("True", False)])
+def test_a_revision_must_be_a_non_negative_integer(plugin_path, monkeypatch, revision, accepted):
+    source = GOOD.replace('register("walker", Walker)', f'register("walker", Walker, revision={revision})')
+    make_distribution(plugin_path, "lead-walker", "lead_walker", source, entry_point="walker")
+    plugins = load(plugin_path, monkeypatch)
+    if accepted:
+        assert plugins.registry.get("agents", "walker").revision == 3
+        listing = run_leadfw("plugins", env_extra={"PYTHONPATH": str(plugin_path)})
+        assert "  agents: walker (revision 3)" in listing.stdout, listing.stderr
+    else:
+        assert "revision must be an integer >= 0" in plugins.infos["walker"].error
+
+
 def test_leadfw_plugins_json_shows_broken_plugin(plugin_path):
     make_distribution(plugin_path, "lead-bad-import", "lead_bad_import", BROKEN_IMPORT)
     result = run_leadfw("plugins", "--json", env_extra={"PYTHONPATH": str(plugin_path), "LEADFW_STRICT_PLUGINS": "0"})

@@ -55,7 +55,7 @@ def test_changed_config_moves_old_results_aside(toy_path, tmp_path):
     assert run_leadfw("run", str(experiment(tmp_path, to=3)), env_extra=env).returncode == 0
     changed = run_leadfw("run", str(experiment(tmp_path, to=5)), env_extra=env)
     assert changed.returncode == 0, changed.stderr
-    assert "config or inputs changed" in changed.stdout
+    assert "second: config changed; old results moved to" in changed.stdout
     assert len(list((tmp_path / "run" / "second.stale-1").glob("item_*"))) == 3
     assert len(list((tmp_path / "run" / "second").glob("item_*"))) == 5
 
@@ -113,7 +113,7 @@ def chain(tmp_path, seed: int = 7, first_to: int = 2):
 
 
 def rerun_stages(stdout: str) -> list[str]:
-    return sorted(line.split("] ")[1].split(":")[0] for line in stdout.splitlines() if "config or inputs changed" in line)
+    return sorted(line.split("] ")[1].split(":")[0] for line in stdout.splitlines() if "old results moved to" in line)
 
 
 def test_only_the_stages_that_read_a_changed_stage_run_again(toy_path, tmp_path):
@@ -136,7 +136,20 @@ def test_a_new_experiment_seed_runs_every_stage_again(toy_path, tmp_path):
     assert json.loads((tmp_path / "run" / "alone" / "item_0.json").read_text())["seed"] == 8
 
 
-def test_results_recorded_without_world_and_seed_are_still_complete(toy_path, tmp_path):
+def test_a_new_component_revision_runs_the_stages_that_use_it_again(toy_path, tmp_path):
+    env = {"PYTHONPATH": str(toy_path)}
+    assert run_leadfw("run", str(chain(tmp_path)), env_extra=env).returncode == 0
+    assert json.loads((tmp_path / "run" / "first" / "stage.json").read_text())["fingerprint"]["revisions"] == {"stages/count": 0}
+    same = run_leadfw("run", str(chain(tmp_path)), env_extra={**env, "TOY_COUNT_REVISION": "0"})
+    assert same.stdout.count("complete, skipped") == 3
+    bumped = run_leadfw("run", str(chain(tmp_path)), env_extra={**env, "TOY_COUNT_REVISION": "1"})
+    assert bumped.returncode == 0, bumped.stderr
+    assert rerun_stages(bumped.stdout) == ["alone", "first", "second"]
+    assert "first: component revision changed (stages/count 0 -> 1); old results moved to" in bumped.stdout
+    assert (tmp_path / "run" / "first.stale-1" / "item_0.json").exists()
+
+
+def test_results_recorded_without_world_seed_and_revisions_are_still_complete(toy_path, tmp_path):
     env = {"PYTHONPATH": str(toy_path)}
     assert run_leadfw("run", str(chain(tmp_path)), env_extra=env).returncode == 0
     # the layout of earlier versions: no "experiment" entry, every earlier stage under "upstream"
@@ -144,7 +157,7 @@ def test_results_recorded_without_world_and_seed_are_still_complete(toy_path, tm
     finished = {name: json.loads((run / name / "stage.json").read_text())["summary"]["finished_at"] for name in ("first", "second")}
     state_file = run / "alone" / "stage.json"
     state = json.loads(state_file.read_text())
-    del state["fingerprint"]["experiment"]
+    del state["fingerprint"]["experiment"], state["fingerprint"]["revisions"]
     state["fingerprint"]["upstream"] = finished
     state_file.write_text(json.dumps(state))
     again = run_leadfw("run", str(chain(tmp_path)), env_extra=env)

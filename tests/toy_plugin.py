@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import attrs
@@ -73,7 +74,8 @@ class ToyAgent(Agent):
 
 @hookimpl
 def lead_register_stages(register):
-    register("count", CountStage, config=CountConfig, description="Count to N, one file per step")
+    # TOY_COUNT_REVISION stands for a plugin release that changes what the stage produces
+    register("count", CountStage, config=CountConfig, description="Count to N, one file per step", revision=int(os.environ.get("TOY_COUNT_REVISION", "0")))
 
 
 @hookimpl

@@ -25,6 +25,9 @@ def lead_register_worlds(register):
         LeadSimWorld,
         config=LeadSimConfig,
         description="Embedded CPU world: OpenDRIVE roads, IDM traffic, lights, walkers, Leaderboard 2.0 criteria",
+        # bump whenever sensor frames, traffic or criteria change, so that `leadfw run` collects
+        # and evaluates again; 1: light poles and stop signs stand beside the road
+        revision=1,
     )
 
 
