@@ -74,6 +74,7 @@ def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1
             yield _guarded(func, index, task)
         return
     context = multiprocessing.get_context("spawn")
+    earlier_children = set(multiprocessing.active_children())
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(_guarded, func, index, task): index for index, task in enumerate(tasks)}
@@ -83,18 +84,23 @@ def map_routes(func: Callable[[T], Any], tasks: Sequence[T], *, workers: int = 1
             except Exception as exc:  # noqa: BLE001 - a worker process died (e.g. killed, segfault)
                 yield RouteOutcome(futures[future], error=f"worker process died: {type(exc).__name__}: {exc}")
     except BaseException:  # interrupted (Ctrl-C, SIGTERM) or the caller stopped early
-        _abandon(pool)
+        _abandon(pool, earlier_children)
         raise
     pool.shutdown(wait=True)
 
 
-def _abandon(pool: cf.ProcessPoolExecutor) -> None:
+def _abandon(pool: cf.ProcessPoolExecutor, earlier_children: set[multiprocessing.process.BaseProcess]) -> None:
     """Drop the queued routes and stop the running ones at once: nobody would record their results
-    (a resumed run drives them again), and waiting for them could take minutes before exiting."""
-    running = list((pool._processes or {}).values())  # shutdown() forgets them; no public API before 3.14
+    (a resumed run drives them again), and waiting for them could take minutes before exiting.
+
+    The pool's workers are the child processes started since the pool was made. The pool's own
+    record of them is private (no public way to stop them before Python 3.14) and lags behind a
+    worker that was started the moment the interrupt came.
+    """
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in running:
-        process.terminate()
+    for process in multiprocessing.active_children():
+        if process not in earlier_children:
+            process.terminate()
 
 
 def _map_ray(func: Callable[[T], Any], tasks: Sequence[T], workers: int) -> Iterator[RouteOutcome]:
