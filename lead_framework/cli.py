@@ -96,8 +96,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         if info.error:
             print(f"  error: {info.error}")
         for kind, names in sorted(info.components.items()):
-            revisions = {name: plugins.registry.get(kind, name).revision for name in names}
-            print(f"  {kind}: {', '.join(name + (f' (revision {revisions[name]})' if revisions[name] else '') for name in sorted(names))}")
+            shown = []
+            for name in sorted(names):
+                revision = plugins.registry.get(kind, name).revision
+                shown.append(f"{name} (revision {revision})" if revision else name)
+            print(f"  {kind}: {', '.join(shown)}")
     return EXIT_OK
 
 

@@ -3,9 +3,10 @@
 A stage is complete when ``<run>/<stage>/stage.json`` says so for the same config, the same
 world and seed, the same results of the earlier stages it reads (its ``stage_input`` fields) and
 the same revisions of the components it uses (the stage kind, the world, every component named in
-its config); such a stage is skipped. A ``partial`` stage (its summary left items to retry) and a failed one
-are resumed. A stage folder that holds results for another config (or older results of a stage
-it reads) is moved aside to ``<stage>.stale-N``, never deleted.
+its config); such a stage is skipped. A ``partial`` stage (its summary left items to retry) and a
+failed one are resumed. A stage folder that holds results for another config (or older results
+of a stage it reads, or results of other component revisions) is moved aside to
+``<stage>.stale-N``, never deleted.
 """
 
 from __future__ import annotations
