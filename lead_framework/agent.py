@@ -75,5 +75,11 @@ class Agent:
         """
         return None
 
+    def debug_values(self) -> dict[str, float | int | bool | str]:
+        """Scalars about the latest ``run_step`` decision (what a model predicted, which rule
+        braked), written per tick to the route's ``steps.jsonl`` under ``agent`` by the evaluate
+        stage, so a route can be read back without driving it again. Empty (the default): none."""
+        return {}
+
     def destroy(self) -> None:
         """Called once per route after the last tick."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from lead_framework.agent import Agent
 from lead_framework.config import ComponentSpec
 from lead_framework.execution import EXECUTORS, map_routes
 from lead_framework.route import RouteSpec
@@ -86,10 +87,12 @@ class RouteTask:
 
 
 class StepLog(Observer):
-    """Writes one JSON line per tick: time, controls and the ego state the world reports."""
+    """Writes one JSON line per tick: time, controls, the ego state the world reports and, under
+    ``agent``, the agent's :meth:`~lead_framework.agent.Agent.debug_values` when it has any."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, agent: Agent | None = None):
         self.path = path
+        self.agent = agent
         self._file = None
 
     def on_route_start(self, route, plan) -> None:
@@ -99,6 +102,9 @@ class StepLog(Observer):
         control = info.control
         row = {"tick": info.tick, "t": round(info.timestamp, 4), "throttle": control.throttle, "steer": control.steer, "brake": control.brake}
         row.update(info.extra.get("ego", {}))
+        values = self.agent.debug_values() if self.agent is not None else {}
+        if values:
+            row["agent"] = values
         self._file.write(json.dumps(row) + "\n")
 
     def on_route_end(self, record) -> None:
@@ -111,7 +117,7 @@ def evaluate_route(task: RouteTask) -> dict[str, Any]:
     world = task.world.create()
     agent = task.agent.create()
     task.directory.mkdir(parents=True, exist_ok=True)
-    observers: list[Observer] = [StepLog(task.directory / STEPS_FILE)]
+    observers: list[Observer] = [StepLog(task.directory / STEPS_FILE, agent)]
     if task.video_every is not None:
         observers.append(RouteVideo(task.directory / "video", agent, task.video_every))
     record = world.run_route(task.route, agent, seed=task.seed, protocol=task.protocol, observers=observers)

@@ -65,11 +65,16 @@ class ToyAgent(Agent):
         if config.fail == "build":
             raise FileNotFoundError("toy weights missing")
         self.config = config
+        self.steps = 0
 
     def run_step(self, input_data, timestamp: float) -> VehicleControl:
         if self.config.fail == "drive":
             raise RuntimeError("toy agent fails on every tick")
+        self.steps += 1
         return VehicleControl(throttle=0.3)
+
+    def debug_values(self) -> dict[str, float | int | bool | str]:
+        return {"steps": self.steps, "cruising": self.steps > 10}
 
 
 @hookimpl

@@ -175,12 +175,15 @@ function stepAt(t) {
   return found;
 }
 
+// Numbers of the step, then the agent's numbers and the names of its flags that are true.
 function describeStep(step) {
   if (!step) return "";
-  const fields = Object.entries(step)
+  const numbers = (entries) => entries
     .filter(([name, value]) => name !== "t" && typeof value === "number")
     .map(([name, value]) => `${name} ${name === "tick" ? value : value.toFixed(2)}`);
-  return fields.join(" · ");
+  const agent = Object.entries(step.agent || {});
+  const flags = agent.filter(([, value]) => value === true).map(([name]) => name);
+  return [...numbers(Object.entries(step)), ...numbers(agent), ...flags].join(" · ");
 }
 
 function showView(view, t, push) {

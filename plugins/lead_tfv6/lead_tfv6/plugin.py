@@ -67,4 +67,6 @@ def lead_register_agents(register):
     from lead_tfv6.agent.config import TFv6AgentConfig
 
     register("tfv6", _build_tfv6_agent, config=TFv6AgentConfig,
-             description="TransFuser v6 sensor agent: trained model(s) or a seed ensemble, PID control, 20 Hz")
+             description="TransFuser v6 sensor agent: trained model(s) or a seed ensemble, PID control, 20 Hz",
+             # bump whenever the same config drives differently; 1: creeping counts slow rolling as stuck
+             revision=1)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from lead_tfv6.agent.control import (
     CREEP_AFTER_TICKS,
+    CREEP_RESET_SPEED_MS,
     CREEP_TICKS,
     GUARD_MIN_M,
     GUARD_TIME_S,
@@ -89,6 +90,19 @@ def test_creeping_after_a_long_stop_unless_blocked():
     controls = [controller.step(_plan(_straight(), 0.0), speed=0.0, lidar=lidar_free)[1].creeping for _ in range(CREEP_TICKS)]
     assert sum(controls) == CREEP_TICKS - 1  # the creep window started one tick earlier
     assert not TFv6Controller(CONFIG).step(_plan(_straight(), 0.0), speed=0.0)[1].creeping
+
+
+def test_rolling_forward_now_and_then_still_counts_as_stuck():
+    controller = TFv6Controller(CONFIG, creep=True)
+    lidar_free = np.array([[30.0, 0.0, 1.0, 0.5]], np.float32)
+    for tick in range(CREEP_AFTER_TICKS):  # every 50th tick the model lets the car roll a little
+        speed = 0.4 if tick % 50 == 0 else 0.0
+        assert not controller.step(_plan(_straight(), target_speed=0.0), speed=speed, lidar=lidar_free)[1].creeping
+    assert controller.step(_plan(_straight(), target_speed=0.0), speed=0.0, lidar=lidar_free)[1].creeping
+    driving = TFv6Controller(CONFIG, creep=True)
+    for tick in range(2 * CREEP_AFTER_TICKS):  # stopping now and then while driving is not being stuck
+        speed = CREEP_RESET_SPEED_MS if tick % 500 == 0 else 0.0
+        assert not driving.step(_plan(_straight(), target_speed=0.0), speed=speed, lidar=lidar_free)[1].creeping
 
 
 def test_stop_sign_slowdown_caps_the_target_speed():

@@ -26,9 +26,10 @@ class PoseCheck(Observer):
     """
 
     def __init__(self, agent):
-        self.agent, self.errors, self.controls, self.previous = agent, [], [], None
+        self.agent, self.errors, self.controls, self.previous, self.values = agent, [], [], None, []
 
     def on_tick(self, info):
+        self.values.append(self.agent.debug_values())
         ego, estimate = info.privileged.ego, self.agent.last_prediction.pose
         if self.previous is not None:
             x, y, yaw = self.previous
@@ -49,6 +50,10 @@ def test_agent_drives_a_generated_route_without_crashing(tmp_path):
     assert max(error for error, _ in check.errors) < 0.3  # metres, GNSS inverted through the plan's projection
     assert max(yaw for _, yaw in check.errors) < 1e-6
     assert any(control.throttle > 0 for control in check.controls)
+    for values, control in zip(check.values, check.controls):  # what steps.jsonl gets under "agent"
+        assert 0.0 <= values["p_stop"] <= 1.0 and values["model_brake"] == (values["model_target_speed"] == 0.0)
+        assert values["target_speed"] <= values["model_target_speed"] or values["creeping"]
+        assert (values["target_speed"] < 0.01) <= (control.brake == 1.0)  # a zero target always brakes
 
 
 def test_route_video_shows_cameras_and_the_plan(tmp_path):

@@ -99,6 +99,24 @@ class TFv6Agent(Agent):
         self.tick += 1
         return control
 
+    def debug_values(self) -> dict[str, float | bool]:
+        """The latest tick's decision for ``steps.jsonl``: the (ensemble's) probability of stopping,
+        its target speed, the target after the heuristics, and which rule braked or pushed."""
+        prediction = self.last_prediction
+        if prediction is None:
+            return {}
+        plan, decided = prediction.plan, prediction.debug
+        return {
+            "p_stop": round(float(plan.speed_probabilities[0]), 4),
+            "model_target_speed": round(plan.target_speed, 3),
+            "target_speed": round(decided.target_speed, 3),
+            "model_brake": plan.brake,
+            "moving_brake": decided.moving_brake,
+            "guard": decided.guard,
+            "creeping": decided.creeping,
+            "stop_sign": decided.stop_sign,
+        }
+
     def debug_image(self, input_data: dict) -> np.ndarray | None:
         """Cameras beside a top-down drawing of the latest predicted route, waypoints and targets."""
         return debug_image(input_data, self.last_prediction)

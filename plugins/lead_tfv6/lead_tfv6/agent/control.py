@@ -6,8 +6,8 @@
 * Speed: the expert's longitudinal controller on the predicted target speed, which brakes fully
   when the target is below 0.01 m/s or the ego is more than 1.1 times faster than the target.
 * Optional heuristics (off by default), LEAD-style but with our own constants:
-  ``creep``: after ``CREEP_AFTER_TICKS`` ticks standing still, drive at ``CREEP_SPEED_MS`` for
-  ``CREEP_TICKS`` ticks unless LiDAR points block the space ahead;
+  ``creep``: after ``CREEP_AFTER_TICKS`` ticks slower than ``CREEP_RESET_SPEED_MS``, drive at
+  ``CREEP_SPEED_MS`` for ``CREEP_TICKS`` ticks unless LiDAR points block the space ahead;
   ``stop_sign_slowdown``: cap the target speed at ``STOP_SIGN_SPEED_MS`` while the predicted BEV
   shows stop-sign cells in the corridor ahead.
 * Optional collision guard (off by default, our addition): ``collision_guard`` brakes while LiDAR
@@ -40,8 +40,10 @@ from lead_tfv6.config import TFv6Config
 
 #: Route indices skipped by the look-ahead: the route starts 2.5 m ahead at 1 m spacing.
 LOOKAHEAD_INDEX_OFFSET = 2.0
-STOPPED_SPEED_MS = 0.1
 CREEP_AFTER_TICKS = 1100
+#: Ticks slower than this (m/s) count towards creeping: a model that rolls forward a little now and
+#: then, only to stop again, is as stuck as one that stands still.
+CREEP_RESET_SPEED_MS = 1.0
 CREEP_TICKS = 20
 CREEP_SPEED_MS = 1.5
 #: Box ahead of the ego (ego frame, metres) that must be free of LiDAR points to creep.
@@ -146,7 +148,7 @@ class TFv6Controller:
         self.collision_guard = collision_guard
         self.lateral = LateralPid(LATERAL)
         self.longitudinal = LongitudinalController()
-        self.stopped_ticks = 0
+        self.slow_ticks = 0
         self.creep_ticks_left = 0
 
     def step(self, plan: Plan, speed: float, lidar: np.ndarray | None = None) -> tuple[VehicleControl, ControlDebug]:
@@ -169,9 +171,9 @@ class TFv6Controller:
         return VehicleControl(throttle=throttle, steer=steer, brake=brake), debug
 
     def _creep(self, target: float, speed: float, lidar: np.ndarray | None) -> tuple[float, bool]:
-        self.stopped_ticks = self.stopped_ticks + 1 if speed < STOPPED_SPEED_MS else 0
-        if self.creep_ticks_left == 0 and self.stopped_ticks > CREEP_AFTER_TICKS:
-            self.creep_ticks_left, self.stopped_ticks = CREEP_TICKS, 0
+        self.slow_ticks = self.slow_ticks + 1 if speed < CREEP_RESET_SPEED_MS else 0
+        if self.creep_ticks_left == 0 and self.slow_ticks > CREEP_AFTER_TICKS:
+            self.creep_ticks_left, self.slow_ticks = CREEP_TICKS, 0
         if self.creep_ticks_left == 0:
             return target, False
         self.creep_ticks_left -= 1
