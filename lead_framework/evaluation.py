@@ -90,7 +90,7 @@ class StepLog(Observer):
     """Writes one JSON line per tick: time, controls, the ego state the world reports and, under
     ``agent``, the agent's :meth:`~lead_framework.agent.Agent.debug_values` when it has any."""
 
-    def __init__(self, path: Path, agent: Agent | None = None):
+    def __init__(self, path: Path, agent: Agent):
         self.path = path
         self.agent = agent
         self._file = None
@@ -102,7 +102,7 @@ class StepLog(Observer):
         control = info.control
         row = {"tick": info.tick, "t": round(info.timestamp, 4), "throttle": control.throttle, "steer": control.steer, "brake": control.brake}
         row.update(info.extra.get("ego", {}))
-        values = self.agent.debug_values() if self.agent is not None else {}
+        values = self.agent.debug_values()
         if values:
             row["agent"] = values
         self._file.write(json.dumps(row) + "\n")
