@@ -53,7 +53,7 @@ def write_route(stage_dir: Path, index: int, record: RouteRecord, *, video_secon
     ticks = int(record.duration_game_s * FPS)
     with (folder / STEPS_FILE).open("w", encoding="utf-8") as steps:
         for tick in range(ticks):
-            agent = {"p_stop": tick / 100, "guard": tick % 2 == 0, "creeping": False}  # an agent's debug_values
+            agent = {"p_stop": tick / 100, "hazard": "red_light" if tick % 2 == 0 else "", "guard": tick % 2 == 0, "creeping": False}  # an agent's debug_values
             steps.write(json.dumps({"tick": tick, "t": tick / FPS, "throttle": 0.5, "steer": 0.0, "brake": 0.0, "speed": tick / 10, "agent": agent}) + "\n")
     if video_seconds is not None:
         write_video(folder, "video", video_seconds, first_level=40)
@@ -442,7 +442,7 @@ def test_bookmarked_url_reopens_the_same_route_and_time(browser, server):
     assert browser.evaluate(tab, "document.getElementById('route-title').textContent").startswith("r1")
     assert hash_params(state["hash"]) == {"route": "evaluate/001_r1", "t": "3.5"}
     # the logged step at 3.5 s (tick 70) is shown under the video
-    step = "tick 70 · throttle 0.50 · steer 0.00 · brake 0.00 · speed 7.00 · p_stop 0.70 · guard"  # the agent's values last
+    step = "tick 70 · throttle 0.50 · steer 0.00 · brake 0.00 · speed 7.00 · p_stop 0.70 · hazard red_light · guard"  # the agent's values last
     assert browser.wait_for(tab, "document.getElementById('step').textContent") == step
     # the browser decodes the frame shown: frame i is filled with grey level 40 + i (see write_route)
     browser.wait_for(tab, "document.getElementById('video').readyState >= 2")

@@ -175,15 +175,16 @@ function stepAt(t) {
   return found;
 }
 
-// Numbers of the step, then the agent's numbers and the names of its flags that are true.
+// Numbers of the step, then the agent's numbers, its non-empty texts and the names of its flags that are true.
 function describeStep(step) {
   if (!step) return "";
   const numbers = (entries) => entries
     .filter(([name, value]) => name !== "t" && typeof value === "number")
     .map(([name, value]) => `${name} ${name === "tick" ? value : value.toFixed(2)}`);
   const agent = Object.entries(step.agent || {});
+  const words = agent.filter(([, value]) => typeof value === "string" && value).map(([name, value]) => `${name} ${value}`);
   const flags = agent.filter(([, value]) => value === true).map(([name]) => name);
-  return [...numbers(Object.entries(step)), ...numbers(agent), ...flags].join(" · ");
+  return [...numbers(Object.entries(step)), ...numbers(agent), ...words, ...flags].join(" · ");
 }
 
 function showView(view, t, push) {

@@ -215,6 +215,12 @@ class PdmExpert(Agent):
         )
         return VehicleControl(throttle=throttle, steer=steer, brake=brake)
 
+    def debug_values(self) -> dict[str, float | bool | str]:
+        """The latest tick's decision for ``steps.jsonl``: target speeds, the binding hazard ("" when
+        none) and the flags the data stores as labels."""
+        return {name: round(value, 3) if isinstance(value, float) else value
+                for name, value in attrs.asdict(self.decision).items()}
+
     def planned_path(self, metres: float) -> np.ndarray:
         """The path the expert steers along (shifted around obstacles), every metre from its last
         projection of the ego on, world frame (M, 2); the collect stage saves it as the ``route`` label."""

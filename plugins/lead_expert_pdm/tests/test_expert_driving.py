@@ -62,6 +62,10 @@ def test_expert_stops_at_a_red_light():
     # standing with the front bumper between 2 m and 12 m before the stop line
     gap = light.stop_s - agent.route.s - agent.ego_half_length
     assert 2.0 < gap < 12.0
+    # what the evaluate stage logs per tick (steps.jsonl): the same decision
+    values = agent.debug_values()
+    assert values["hazard"] == "red_light" and values["brake"] is True and values["target_speed"] == 0.0
+    assert values["route_s"] == pytest.approx(agent.route.s, abs=1e-3)
 
 
 class YellowThenRed(Observer):
