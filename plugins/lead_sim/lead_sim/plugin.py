@@ -26,8 +26,10 @@ def lead_register_worlds(register):
         config=LeadSimConfig,
         description="Embedded CPU world: OpenDRIVE roads, IDM traffic, lights, walkers, Leaderboard 2.0 criteria",
         # bump whenever sensor frames, traffic or criteria change, so that `leadfw run` collects
-        # and evaluates again; 1: light poles and stop signs stand beside the road
-        revision=1,
+        # and evaluates again; 1: light poles and stop signs stand beside the road; 2: traffic is
+        # blocked only by actors within its half width of its path (a car standing at an angle in
+        # the next lane no longer stops it)
+        revision=2,
     )
 
 

@@ -193,6 +193,47 @@ def test_vehicles_stop_for_extra_actors(grid):
     assert fleet.speed[0] > 1.0 and traffic.scene_actors is traffic.actors
 
 
+def _angled_car_beside_the_path(traffic: Traffic, clearance_m: float):
+    """A standing car on the first straight stretch at least 20 m along vehicle 0's path, right of
+    it, its nose turned 0.3 rad towards the path so that its front corner comes within
+    ``clearance_m`` of the vehicle's side (as the crashed cars of an Accident stand); returns the
+    car and its distance along the path."""
+    from lead_sim.scene import ActorArrays
+
+    fleet = traffic.fleet
+    now = int(fleet.odometer[0] - fleet.buffer_start[0])
+    yaws = fleet.buffer_yaw[0]
+    k = next(k for k in range(now + 20, int(fleet.buffer_valid[0]) - 15) if np.ptp(yaws[k - 15 : k + 16]) < 0.01)
+    xy, yaw = fleet.buffer_xy[0, k], float(yaws[k])
+    half = np.array([2.45, 1.05])
+    turn = 0.3
+    corner = half[0] * np.sin(turn) + half[1] * np.cos(turn)  # how far the front corner reaches towards the path
+    offset = float(fleet.extent[0, 1]) + clearance_m + corner
+    left = np.array([-np.sin(yaw), np.cos(yaw)])
+    centre = xy - offset * left
+    car = ActorArrays(
+        ids=np.array([1_000_000]), kinds=np.array([int(ActorKind.VEHICLE)], dtype=np.int8),
+        position=np.array([[centre[0], centre[1], 0.76]]), yaw=np.array([yaw + turn]),
+        extent=np.array([[half[0], half[1], 0.76]]), velocity=np.zeros((1, 3)), blueprints=["vehicle.tesla.model3"],
+    )
+    return car, float(k - now)
+
+
+@pytest.mark.parametrize(("clearance_m", "passes"), [(0.45, True), (0.1, False)])
+def test_vehicles_pass_a_car_standing_at_an_angle_beside_their_lane(grid, clearance_m, passes):
+    # Whether a vehicle stops depends on the true clearance (more than the 0.3 m margin passes), not
+    # on the car's bounding box grown square, whose corner would reach into the lane beside it.
+    traffic = make_traffic(grid, 0, vehicles=1, walkers=0)
+    fleet = traffic.fleet
+    start = fleet.odometer[0]
+    car, ahead_m = _angled_car_beside_the_path(traffic, clearance_m)
+    traffic.set_extra_actors(car)
+    for step in range(600):
+        traffic.step(DT, step * DT)
+    driven = fleet.odometer[0] - start
+    assert (driven > ahead_m + 10.0) == passes, (driven, ahead_m)
+
+
 def test_vehicles_at_dead_ends_are_respawned():
     town = load_town("Town03")
     traffic = make_traffic(town, 0, vehicles=5, walkers=0)

@@ -6,7 +6,7 @@ per sample. The buffer is rebuilt only when the vehicle has used it up or is res
 per-tick update is array indexing over all vehicles at once:
 
 1. every ``SENSE_EVERY_TICKS`` ticks, gather each vehicle's path samples ``LOOKAHEAD_M`` ahead and
-   find the nearest obstacle whose box (grown by the vehicle's half width) covers a sample: the
+   find the nearest obstacle whose box lies within the vehicle's half width (plus a margin) of a sample: the
    IDM leader (any actor: the ego, vehicles, walkers, props, scenario actors);
 2. as often (on another tick), hold a vehicle at its junction's stop line (a virtual standing
    leader) while the lane's light is red (or yellow with room to stop), while a stop sign is not
@@ -270,9 +270,11 @@ class LaneFollowers:
         pi, pj, grow = pi[near_path], pj[near_path], grow[near_path, None]
         samples = np.minimum(index[pi, None] + LOOKAHEAD_M, self.buffer_valid[pi, None] - 1)
         local = (self.buffer_c[pi[:, None], samples] - others[pj, None]) * np.exp(-1j * obstacles.yaw[pj])[:, None]
-        hit = (np.abs(local.real) < obstacles.extent[pj, 0:1] + grow) & (
-            np.abs(local.imag) < obstacles.extent[pj, 1:2] + grow
-        )
+        # A path sample is blocked when it lies within ``grow`` of the obstacle's box (the box with
+        # rounded corners): a square-grown box would also block a lane beside a car standing at an angle.
+        outside_x = np.maximum(np.abs(local.real) - obstacles.extent[pj, 0:1], 0.0)
+        outside_y = np.maximum(np.abs(local.imag) - obstacles.extent[pj, 1:2], 0.0)
+        hit = outside_x**2 + outside_y**2 < grow**2
         first = np.argmax(hit, axis=1)
         found = hit[np.arange(pi.size), first]
         if not found.any():
