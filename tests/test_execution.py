@@ -23,11 +23,14 @@ def sleep_long(folder):
 '''
 
 PARENT = '''
+import signal
 import sys
 from lead_framework.execution import map_routes
 import sleeper
 
 if __name__ == "__main__":
+    # Ctrl-C as in a terminal, also when the tests run as a background job (which ignores SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for outcome in map_routes(sleeper.sleep_long, [sys.argv[1]] * 4, workers=2):
         print(outcome)
 '''
