@@ -33,6 +33,7 @@ route                         B, num_route_points, 2      float32  posttrain: ro
 waypoints                     B, num_waypoints, 2         float32  posttrain: future positions at 4 Hz
 target_speed                  B                           float32  posttrain: expert target speed, m/s
 brake                         B                           bool     posttrain: expert brakes (class 0)
+light_state                   B                           int64    ``light_state_head``: index in LIGHT_STATES
 ============================  ==========================  =======  ==========================================
 
 Outputs of ``TFv6.forward``: ``semantics_logits`` (B, classes, persp_h, persp_w), ``depth``
@@ -40,7 +41,8 @@ Outputs of ``TFv6.forward``: ``semantics_logits`` (B, classes, persp_h, persp_w)
 maps ``center_heatmap_logits``, ``center_wh``, ``center_offset``, ``center_yaw_class_logits``,
 ``center_yaw_res``, ``center_velocity`` (B, *, h, w), ``radar_features`` (B, Q, radar_token_dim),
 ``radar_predictions`` (B, Q, 4: x, y, speed, valid logit) and, in ``posttrain``, ``route``,
-``waypoints``, ``target_speed_logits`` (B, speed classes) and ``target_speed`` (B, expected m/s).
+``waypoints``, ``target_speed_logits`` (B, speed classes) and ``target_speed`` (B, expected m/s);
+with ``light_state_head``, ``light_state_logits`` (B, len(LIGHT_STATES)).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import torch
 
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.heads.centernet import centernet_targets
+from lead_tfv6.heads.light_state import LIGHT_STATES
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -95,6 +98,8 @@ def batch_spec(config: TFv6Config, labels: bool = True) -> dict[str, tuple[tuple
             "radar_detections": ((None, config.num_radar_queries, 4), FLOAT),
         }
     )
+    if config.light_state_head:
+        spec["light_state"] = ((None,), INT)
     if config.uses_planner:
         spec.update(
             {
@@ -281,6 +286,7 @@ def _synthetic_sample(config: TFv6Config, rng: np.random.Generator) -> dict[str,
         "waypoints": waypoints.astype(np.float32),
         "target_speed": np.float32(target_speed),
         "brake": np.bool_(target_speed == 0.0),
+        "light_state": np.int64(rng.integers(0, len(LIGHT_STATES))),
     }
 
 

@@ -42,12 +42,15 @@ DEFAULT_LOSS_WEIGHTS: dict[str, float] = {
     "waypoints": 1.0,
     "target_speed": 1.0,
     "route": 1.0,
+    "light_state": 1.0,
 }
 
 #: ``meta.json`` fields a route label can come from (see ``TFv6Config.route_label``).
 ROUTE_LABELS = ("route", "route_original")
 #: Loss parts that only exist when the planning decoder is on.
 PLANNING_LOSSES = ("waypoints", "target_speed", "route")
+#: Loss parts of optional heads -> the ``TFv6Config`` flag that turns the head on.
+OPTIONAL_HEAD_LOSSES = {"light_state": "light_state_head"}
 
 
 class TFv6ConfigError(ValueError):
@@ -202,6 +205,12 @@ class TFv6Config:
     expert_path_scenarios: tuple[str, ...] = attrs.field(
         default=(), converter=lambda v: v if isinstance(v, str) else tuple(v), validator=_scenario_names)
     target_speed_classes: tuple[float, ...] = TARGET_SPEED_CLASSES
+    #: classify the traffic light ahead on the ego's lane (none / stop / go, see
+    #: ``heads.light_state``) from the pooled image features, and give the planner that pooled
+    #: embedding as a memory token (plus the predicted probabilities in the status-query MLP).
+    #: Not in LEAD, which leaves the light's colour to the dense heads; a small model trained for
+    #: minutes does not carry the colour of a housing a few pixels wide into the BEV it plans on
+    light_state_head: bool = False
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)
 
@@ -276,6 +285,7 @@ class TFv6Config:
             for name, weight in self.loss_weights.items()
             if (self.uses_planner or name not in PLANNING_LOSSES)
             and (self.predict_box_velocity or name != "center_velocity")
+            and (name not in OPTIONAL_HEAD_LOSSES or getattr(self, OPTIONAL_HEAD_LOSSES[name]))
         }
         total = sum(weights.values())
         if total <= 0:

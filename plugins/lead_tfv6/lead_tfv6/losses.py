@@ -115,6 +115,10 @@ def planning_losses(outputs: dict[str, torch.Tensor], batch: dict[str, torch.Ten
     }
 
 
+def light_state_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.float(), labels.long())
+
+
 def compute_losses(
     outputs: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], config: TFv6Config, visibility: torch.Tensor
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -126,6 +130,8 @@ def compute_losses(
         **centernet_losses(outputs, batch, config.predict_box_velocity),
         "radar": radar_loss(outputs["radar_predictions"], batch["radar_detections"], config),
     }
+    if config.light_state_head:
+        parts["light_state"] = light_state_loss(outputs["light_state_logits"], batch["light_state"])
     if config.uses_planner:
         parts.update(planning_losses(outputs, batch, config))
     weights = config.active_loss_weights

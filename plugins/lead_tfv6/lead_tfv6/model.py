@@ -11,6 +11,7 @@ from lead_tfv6.fusion import TransFuserEncoder
 from lead_tfv6.heads import (
     BevSemanticsHead,
     CenterNetHead,
+    LightStateHead,
     PerspectiveHead,
     RadarDetector,
     bev_visibility_mask,
@@ -37,6 +38,7 @@ class TFv6(nn.Module):
         self.bev_semantics_head = BevSemanticsHead(config)
         self.centernet_head = CenterNetHead(config)
         self.radar_detector = RadarDetector(bev_channels, bev_feature_size, config)
+        self.light_state_head = LightStateHead(self.encoder.image_channels, config) if config.light_state_head else None
         self.planner = PlanningDecoder(bev_channels, config) if config.uses_planner else None
         self.register_buffer("bev_visibility", torch.from_numpy(bev_visibility_mask(config)), persistent=False)
 
@@ -52,8 +54,12 @@ class TFv6(nn.Module):
             "radar_features": radar_features,
             "radar_predictions": radar_predictions,
         }
+        light_embedding = None
+        if self.light_state_head is not None:
+            light_embedding, outputs["light_state_logits"] = self.light_state_head(image_features)
         if self.planner is not None:
-            outputs.update(self.planner(bev_features, radar_features, radar_predictions, batch))
+            light = None if light_embedding is None else (light_embedding, outputs["light_state_logits"])
+            outputs.update(self.planner(bev_features, radar_features, radar_predictions, batch, light))
         return outputs
 
     def compute_loss(self, outputs: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

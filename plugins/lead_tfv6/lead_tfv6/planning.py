@@ -7,7 +7,10 @@ status tokens (speed, command, the previous/current/next target points normalise
 positions), which carry a learned positional embedding. With ``planner_status_queries`` an MLP of
 the same status values is also added to every query, and with ``planner_target_line_status`` that
 MLP also reads :func:`target_line_status`. Route and waypoints are cumulative sums of
-per-query offsets; the target speed is a distribution over ``target_speed_classes``.
+per-query offsets; the target speed is a distribution over ``target_speed_classes``. With
+``light_state_head`` the memory ends with the light-state embedding (one more token), and the
+status-query MLP also reads the predicted light-state probabilities (without gradient, so they keep
+their meaning).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from lead_tfv6.embeddings import (
     sine_embedding_grid,
     sine_embedding_points,
 )
+from lead_tfv6.heads.light_state import LIGHT_STATES
 
 NUM_TARGET_POINTS = 3  # previous, current, next
 #: Lateral offsets beyond this (metres) are clipped: a chord across a bend says little about the lane.
@@ -81,7 +85,7 @@ class PlanningDecoder(nn.Module):
         super().__init__()
         self.config = config
         dim = config.transfuser_token_dim
-        self.num_status_tokens = 2 + NUM_TARGET_POINTS + config.num_radar_queries
+        self.num_status_tokens = 2 + NUM_TARGET_POINTS + config.num_radar_queries + (1 if config.light_state_head else 0)
         self.bev_projection = nn.Conv2d(bev_channels, dim, kernel_size=1)
         self.speed_encoder = nn.Linear(1, dim)
         self.command_encoder = nn.Linear(config.num_commands, dim)
@@ -101,7 +105,8 @@ class PlanningDecoder(nn.Module):
         self.target_speed_decoder = nn.Sequential(
             nn.Linear(dim, dim), nn.ReLU(inplace=True), nn.Linear(dim, len(config.target_speed_classes))
         )
-        status_size = 1 + config.num_commands + 2 * NUM_TARGET_POINTS + (2 if config.planner_target_line_status else 0)
+        status_size = (1 + config.num_commands + 2 * NUM_TARGET_POINTS + (2 if config.planner_target_line_status else 0)
+                       + (len(LIGHT_STATES) if config.light_state_head else 0))
         self.status_queries = (
             nn.Sequential(nn.Linear(status_size, dim), nn.GELU(), nn.Linear(dim, dim)) if config.planner_status_queries else None
         )
@@ -113,16 +118,25 @@ class PlanningDecoder(nn.Module):
         radar_features: torch.Tensor,
         radar_predictions: torch.Tensor,
         batch: dict[str, torch.Tensor],
+        light: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
+        """``light``: the light-state embedding (B, dim) and logits (B, states), given exactly when
+        ``light_state_head`` is on."""
         config = self.config
+        if (light is not None) != config.light_state_head:
+            raise ValueError(f"PlanningDecoder: light_state_head={config.light_state_head} but the light state was "
+                             f"{'given' if light is not None else 'not given'}")
         speed, command, target_points = self._normalized_status(batch)
-        status_tokens = self._status_tokens(speed, command, target_points, radar_features, radar_predictions)
+        status_tokens = self._status_tokens(speed, command, target_points, radar_features, radar_predictions,
+                                            None if light is None else light[0])
         memory = torch.cat([self._bev_tokens(bev_features), status_tokens], dim=1)
         queries = self.queries.expand(memory.shape[0], -1, -1)
         if self.status_queries is not None:
             parts = [speed, command, target_points.flatten(1)]
             if config.planner_target_line_status:
                 parts.append(target_line_status(batch["target_points"]))
+            if light is not None:
+                parts.append(light[1].detach().float().softmax(dim=-1))
             queries = queries + self.status_queries(torch.cat(parts, dim=1)).unsqueeze(1)
         queries = self.decoder(queries, memory)
         route_queries = queries[:, : config.num_route_points]
@@ -147,11 +161,13 @@ class PlanningDecoder(nn.Module):
         return speed, batch["command"].float(), batch["target_points"].float() / self.target_point_scale
 
     def _status_tokens(self, speed: torch.Tensor, command: torch.Tensor, target_points: torch.Tensor,
-                       radar_features: torch.Tensor, radar_predictions: torch.Tensor) -> torch.Tensor:
+                       radar_features: torch.Tensor, radar_predictions: torch.Tensor,
+                       light_embedding: torch.Tensor | None) -> torch.Tensor:
         config = self.config
         speed = self.speed_encoder(speed.unsqueeze(1))
         command = self.command_encoder(command).unsqueeze(1)
         target_points = self.target_point_encoder(target_points)
         radar_positions = normalize_bev_points(radar_predictions[..., :2], config)
         radar = self.radar_encoder(radar_features) + sine_embedding_points(radar_positions, config.transfuser_token_dim)
-        return torch.cat([speed, command, target_points, radar], dim=1) + self.status_position
+        tokens = [speed, command, target_points, radar] + ([] if light_embedding is None else [light_embedding.unsqueeze(1)])
+        return torch.cat(tokens, dim=1) + self.status_position

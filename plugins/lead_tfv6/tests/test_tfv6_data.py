@@ -38,9 +38,9 @@ def samples(dataset):
     return list(ShardDataset(dataset))
 
 
-@pytest.mark.parametrize("phase", ["pretrain", "posttrain"])
-def test_converted_batch_matches_batch_spec(samples, phase):
-    config = preset_config("tiny", phase=phase)
+@pytest.mark.parametrize("phase, light_state_head", [("pretrain", False), ("posttrain", False), ("posttrain", True)])
+def test_converted_batch_matches_batch_spec(samples, phase, light_state_head):
+    config = preset_config("tiny", phase=phase, light_state_head=light_state_head)
     converted = [convert_sample(s, config, SampleOptions(), np.random.default_rng(i)) for i, s in enumerate(samples[:3])]
     batch = collate(converted)
     check_batch(batch, config, labels=True)

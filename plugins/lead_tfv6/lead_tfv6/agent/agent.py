@@ -33,6 +33,7 @@ from lead_tfv6.agent.sensor_inputs import (
     SensorSampleBuilder,
 )
 from lead_tfv6.agent.targets import TargetPoints, TargetPointTracker
+from lead_tfv6.heads.light_state import LIGHT_STATES
 
 
 @attrs.define
@@ -99,13 +100,16 @@ class TFv6Agent(Agent):
         self.tick += 1
         return control
 
-    def debug_values(self) -> dict[str, float | bool]:
+    def debug_values(self) -> dict[str, float | bool | str]:
         """The latest tick's decision for ``steps.jsonl``: the (ensemble's) probability of stopping,
-        its target speed, the target after the heuristics, and which rule braked or pushed."""
+        its target speed, the target after the heuristics, which rule braked or pushed, and (models
+        with a light-state head) the most likely state of the light ahead."""
         prediction = self.last_prediction
         if prediction is None:
             return {}
         plan, decided = prediction.plan, prediction.debug
+        light = {} if plan.light_state_probabilities is None else {
+            "light": LIGHT_STATES[int(np.argmax(plan.light_state_probabilities))]}
         return {
             "p_stop": round(float(plan.speed_probabilities[0]), 4),
             "model_target_speed": round(plan.target_speed, 3),
@@ -115,6 +119,7 @@ class TFv6Agent(Agent):
             "guard": decided.guard,
             "creeping": decided.creeping,
             "stop_sign": decided.stop_sign,
+            **light,
         }
 
     def debug_image(self, input_data: dict) -> np.ndarray | None:

@@ -1,8 +1,9 @@
 """Running the model(s) for driving: only the parts a plan needs, ensembled with ``lead_tfv6.ensemble``.
 
 ``TFv6.forward`` also runs the camera semantics, depth and CenterNet heads, which only training
-needs; driving runs the fused encoder, the radar detector and the planning decoder, plus the BEV
-semantics head when its map is read (debug videos, the stop-sign heuristic).
+needs; driving runs the fused encoder, the radar detector and the planning decoder (and the light-state
+head of models that have one, which the decoder reads), plus the BEV semantics head when its map is
+read (debug videos, the stop-sign heuristic).
 
 With ``optimize`` each model is traced with TorchScript and frozen (batch norms folded into the
 convolutions, weights made constants); on one CPU thread this takes the tiny model from about 80
@@ -27,7 +28,12 @@ from lead_tfv6.data.labels import pad_radar
 from lead_tfv6.ensemble import combine_plans
 
 INPUT_KEYS = ("rgb", "lidar", "radar", "speed", "command", "target_points")
-OUTPUT_KEYS = ("route", "waypoints", "target_speed_logits", "bev_grid")
+
+
+def output_keys(config: TFv6Config, with_bev: bool) -> tuple[str, ...]:
+    """Names of the tensors a :class:`PlanningPath` returns, in order."""
+    light = ("light_state_logits",) if config.light_state_head else ()
+    return ("route", "waypoints", "target_speed_logits", *light, *(("bev_grid",) if with_bev else ()))
 
 
 @attrs.define
@@ -44,6 +50,8 @@ class Plan:
     target_speed: float  # m/s; 0 when the ensemble brakes
     brake: bool  # P(speed class 0) > brake threshold
     speed_probabilities: np.ndarray  # (speed classes,)
+    #: (len(LIGHT_STATES),) mean over the models with a light-state head; None without one
+    light_state_probabilities: np.ndarray | None = None
     bev_source: Callable[[], np.ndarray] | None = attrs.field(default=None, repr=False)
     _bev: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
 
@@ -64,10 +72,11 @@ class PlanningPath(nn.Module):
     def forward(self, rgb, lidar, radar, speed, command, target_points) -> tuple[torch.Tensor, ...]:
         model = self.model
         batch = {"rgb": rgb, "lidar": lidar, "radar": radar, "speed": speed, "command": command, "target_points": target_points}
-        bev_features, _, bev_grid = model.encoder(rgb.float(), lidar.float())
+        bev_features, image_features, bev_grid = model.encoder(rgb.float(), lidar.float())
         radar_features, radar_predictions = model.radar_detector(bev_features, radar.float(), speed.float())
-        outputs = model.planner(bev_features, radar_features, radar_predictions, batch)
-        planned = (outputs["route"], outputs["waypoints"], outputs["target_speed_logits"])
+        light = model.light_state_head(image_features) if model.light_state_head is not None else None
+        outputs = model.planner(bev_features, radar_features, radar_predictions, batch, light)
+        planned = (outputs["route"], outputs["waypoints"], outputs["target_speed_logits"], *(() if light is None else (light[1],)))
         return (*planned, bev_grid) if self.with_bev else planned
 
 
@@ -96,6 +105,7 @@ class PlanPredictor:
         self.config: TFv6Config = models[0].config
         self.brake_threshold, self.with_bev = brake_threshold, with_bev
         self.models = list(models)
+        self.output_keys = [output_keys(model.config, with_bev) for model in models]
         paths = [PlanningPath(model, with_bev).eval() for model in models]
         self.paths = [optimize_for_inference(path, self.config) for path in paths] if optimize else paths
 
@@ -104,19 +114,21 @@ class PlanPredictor:
         check_batch(batch, self.config, labels=False)
         args = tuple(batch[key] for key in INPUT_KEYS)
         with torch.inference_mode():
-            return [dict(zip(OUTPUT_KEYS, path(*args))) for path in self.paths]
+            return [dict(zip(keys, path(*args))) for keys, path in zip(self.output_keys, self.paths)]
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> Plan:
         outputs = self.outputs(batch)
         with torch.inference_mode():
             merged = combine_plans(outputs, self.config.target_speed_classes, brake_threshold=self.brake_threshold)
         grids = [out["bev_grid"] for out in outputs] if self.with_bev else None
+        lights = [out["light_state_logits"][0].float().softmax(dim=-1) for out in outputs if "light_state_logits" in out]
         return Plan(
             route=merged["route"][0].cpu().numpy().astype(np.float64),
             waypoints=merged["waypoints"][0].cpu().numpy().astype(np.float64),
             target_speed=float(merged["target_speed"][0]),
             brake=bool(merged["brake"][0]),
             speed_probabilities=merged["target_speed_probabilities"][0].cpu().numpy(),
+            light_state_probabilities=torch.stack(lights).mean(dim=0).cpu().numpy() if lights else None,
             bev_source=(lambda: self.bev_classes(grids)) if grids is not None else None,
         )
 

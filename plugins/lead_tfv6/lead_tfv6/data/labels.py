@@ -11,6 +11,7 @@ from lead_framework.frame_labels import box_class_id
 from lead_tfv6.batch import ROUTE_SPACING_M, ROUTE_START_M
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.data.geometry import resample_path
+from lead_tfv6.heads.light_state import LIGHT_STATES
 
 #: BEV label of cells that the stored raster does not cover; the BEV loss ignores it.
 BEV_IGNORE = -1
@@ -21,6 +22,20 @@ RADAR_BOX_CLASSES = (0, 1, 4, 6, 7)
 #: Saved-frame period in simulator ticks (20 Hz simulation, 4 Hz samples).
 TICKS_PER_WAYPOINT = 5
 DEPTH_PNG_MAX_M = 50.0
+#: BEV classes of a stop line drawn in its light's colour (docs/data-format.md) -> light state.
+BEV_LIGHT_TO_STATE = {10: LIGHT_STATES.index("stop"), 11: LIGHT_STATES.index("stop"), 12: LIGHT_STATES.index("go")}
+#: A light's stop line governs the ego when it lies this far ahead at most, within this half width
+#: of the ego's centre line (a lane is 3 to 3.5 m wide: the neighbouring lanes' lines stay outside).
+LIGHT_AHEAD_M = 30.0
+LIGHT_LANE_HALF_WIDTH_M = 1.5
+
+
+def _stored_bev_scale(bev: np.ndarray, bev_meta: Mapping[str, Any] | None) -> tuple[float, float]:
+    """``bev.png``'s pixels per metre and ego offset (metres below the centre row), after checking its shape."""
+    if bev.ndim != 2:
+        raise ValueError(f"bev.png must be a single-channel class map, got shape {bev.shape}")
+    bev_meta = bev_meta or {}
+    return float(bev_meta.get("pixels_per_meter", BEV_PIXELS_PER_METER)), float(bev_meta.get("ego_offset_m", 0.0))
 
 
 def bev_labels(bev: np.ndarray, bev_meta: Mapping[str, Any] | None, config: TFv6Config) -> np.ndarray:
@@ -31,11 +46,7 @@ def bev_labels(bev: np.ndarray, bev_meta: Mapping[str, Any] | None, config: TFv6
     ``bev_meta`` may give ``pixels_per_meter`` (default 4) and ``ego_offset_m`` (default 0).
     Cells the raster does not cover get ``BEV_IGNORE``.
     """
-    if bev.ndim != 2:
-        raise ValueError(f"bev.png must be a single-channel class map, got shape {bev.shape}")
-    bev_meta = bev_meta or {}
-    ppm = float(bev_meta.get("pixels_per_meter", BEV_PIXELS_PER_METER))
-    offset = float(bev_meta.get("ego_offset_m", 0.0))
+    ppm, offset = _stored_bev_scale(bev, bev_meta)
     height, width = bev.shape
     ys = config.min_y + (np.arange(config.lidar_height) + 0.5) / config.pixels_per_meter
     xs = config.min_x + (np.arange(config.lidar_width) + 0.5) / config.pixels_per_meter
@@ -46,6 +57,30 @@ def bev_labels(bev: np.ndarray, bev_meta: Mapping[str, Any] | None, config: TFv6
     cols_ok = (source_row >= 0) & (source_row < height)
     labels[np.ix_(rows_ok, cols_ok)] = bev[np.ix_(source_row[cols_ok], source_col[rows_ok])].T
     return labels
+
+
+def light_state_label(bev: np.ndarray, bev_meta: Mapping[str, Any] | None) -> np.int64:
+    """Index in ``LIGHT_STATES`` of the nearest light stop line straight ahead in the stored BEV map.
+
+    "stop" for a red or yellow line, "go" for a green one, "none" without a line up to
+    ``LIGHT_AHEAD_M`` ahead within ``LIGHT_LANE_HALF_WIDTH_M`` of the ego's centre line (once the
+    ego has crossed its line the light no longer binds it). Same map geometry as :func:`bev_labels`.
+    """
+    ppm, offset = _stored_bev_scale(bev, bev_meta)
+    height, width = bev.shape
+    x = (height / 2 + offset * ppm - (np.arange(height) + 0.5)) / ppm  # per row
+    y = (np.arange(width) + 0.5 - width / 2) / ppm  # per column
+    rows = np.flatnonzero((x >= 0.0) & (x <= LIGHT_AHEAD_M))
+    cols = np.flatnonzero(np.abs(y) <= LIGHT_LANE_HALF_WIDTH_M)
+    corridor = bev[np.ix_(rows, cols)]
+    state = np.zeros(corridor.shape, np.int64)
+    for bev_class, light_state in BEV_LIGHT_TO_STATE.items():
+        state[corridor == bev_class] = light_state
+    lit_rows = np.flatnonzero(state.any(axis=1))
+    if len(lit_rows) == 0:
+        return np.int64(LIGHT_STATES.index("none"))
+    nearest = lit_rows[np.argmin(x[rows[lit_rows]])]
+    return np.int64(state[nearest].max())
 
 
 def box_rows(boxes: Sequence[Mapping[str, Any]], config: TFv6Config) -> np.ndarray:

@@ -22,6 +22,7 @@ from lead_tfv6.data.labels import (
     bev_labels,
     box_rows,
     depth_labels,
+    light_state_label,
     meta_inputs_and_labels,
     pad_radar,
     radar_detection_labels,
@@ -59,7 +60,7 @@ def convert_sample(
     sample: Mapping[str, Any], config: TFv6Config, options: SampleOptions, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """Inputs and labels of one sample, without the batch dimension: the keys of ``batch_spec`` for a
-    post-training config (a superset of the pre-training keys)."""
+    post-training config with the same heads (a superset of the pre-training keys)."""
     use_perturbated = has_perturbated_view(sample) and rng.random() < options.perturbation_probability
     suffix = PERTURBATED if use_perturbated else ""
 
@@ -79,17 +80,20 @@ def convert_sample(
             image = augment_photometric(image, rng, options.augment_probability)
         semantics, depth = perspective_labels(view("semantics.png"), depth_labels(view("depth.png"), config), config)
         boxes = box_rows(view("boxes.json"), config)
+        bev = view("bev.png")
         arrays: dict[str, np.ndarray] = {
             "rgb": normalize_camera(image, config),
             "lidar": lidar_to_histogram(lidar_input_points(lidar, radar), config),
             "radar": pad_radar(radar, config),
             "semantics": semantics,
             "depth": depth,
-            "bev_semantics": bev_labels(view("bev.png"), meta.get("bev"), config),
+            "bev_semantics": bev_labels(bev, meta.get("bev"), config),
             **centernet_targets(boxes, config),
             "radar_detections": radar_detection_labels(boxes, config),
             **meta_inputs_and_labels(meta, config),
         }
+        if config.light_state_head:
+            arrays["light_state"] = light_state_label(bev, meta.get("bev"))
     except SampleFormatError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as error:
