@@ -54,11 +54,10 @@ class TFv6(nn.Module):
             "radar_features": radar_features,
             "radar_predictions": radar_predictions,
         }
-        light_embedding = None
-        if self.light_state_head is not None:
-            light_embedding, outputs["light_state_logits"] = self.light_state_head(image_features)
+        light = self.light_state_head(image_features) if self.light_state_head is not None else None  # (embedding, logits)
+        if light is not None:
+            outputs["light_state_logits"] = light[1]
         if self.planner is not None:
-            light = None if light_embedding is None else (light_embedding, outputs["light_state_logits"])
             outputs.update(self.planner(bev_features, radar_features, radar_predictions, batch, light))
         return outputs
 
