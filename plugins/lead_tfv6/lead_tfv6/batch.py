@@ -34,6 +34,7 @@ waypoints                     B, num_waypoints, 2         float32  posttrain: fu
 target_speed                  B                           float32  posttrain: expert target speed, m/s
 brake                         B                           bool     posttrain: expert brakes (class 0)
 light_state                   B                           int64    ``light_state_head``: index in LIGHT_STATES
+stop_sign                     B                           int64    ``stop_sign_head``: index in STOP_SIGN_ZONES
 ============================  ==========================  =======  ==========================================
 
 Outputs of ``TFv6.forward``: ``semantics_logits`` (B, classes, persp_h, persp_w), ``depth``
@@ -42,7 +43,8 @@ maps ``center_heatmap_logits``, ``center_wh``, ``center_offset``, ``center_yaw_c
 ``center_yaw_res``, ``center_velocity`` (B, *, h, w), ``radar_features`` (B, Q, radar_token_dim),
 ``radar_predictions`` (B, Q, 4: x, y, speed, valid logit) and, in ``posttrain``, ``route``,
 ``waypoints``, ``target_speed_logits`` (B, speed classes) and ``target_speed`` (B, expected m/s);
-with ``light_state_head``, ``light_state_logits`` (B, len(LIGHT_STATES)).
+with ``light_state_head``, ``light_state_logits`` (B, len(LIGHT_STATES)); with ``stop_sign_head``,
+``stop_sign_logits`` (B, len(STOP_SIGN_ZONES)).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ import torch
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.heads.centernet import centernet_targets
 from lead_tfv6.heads.light_state import LIGHT_STATES
+from lead_tfv6.heads.stop_sign import STOP_SIGN_ZONES
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -100,6 +103,8 @@ def batch_spec(config: TFv6Config, labels: bool = True) -> dict[str, tuple[tuple
     )
     if config.light_state_head:
         spec["light_state"] = ((None,), INT)
+    if config.stop_sign_head:
+        spec["stop_sign"] = ((None,), INT)
     if config.uses_planner:
         spec.update(
             {
@@ -270,6 +275,7 @@ def _synthetic_sample(config: TFv6Config, rng: np.random.Generator) -> dict[str,
     target_points = _arc(np.array([-5.0, 30.0, 80.0]), curvature)
     command = np.zeros(config.num_commands, np.float32)
     command[int(rng.integers(0, config.num_commands))] = 1.0
+    states = int(rng.integers(0, len(LIGHT_STATES) * len(STOP_SIGN_ZONES)))
     return {
         "rgb": normalize_camera(image, config),
         "lidar": lidar_to_histogram(points, config),
@@ -286,7 +292,9 @@ def _synthetic_sample(config: TFv6Config, rng: np.random.Generator) -> dict[str,
         "waypoints": waypoints.astype(np.float32),
         "target_speed": np.float32(target_speed),
         "brake": np.bool_(target_speed == 0.0),
-        "light_state": np.int64(rng.integers(0, len(LIGHT_STATES))),
+        # one draw for both states, so that the other samples of a batch do not depend on the heads
+        "light_state": np.int64(states // len(STOP_SIGN_ZONES)),
+        "stop_sign": np.int64(states % len(STOP_SIGN_ZONES)),
     }
 
 

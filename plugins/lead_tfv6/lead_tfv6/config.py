@@ -43,6 +43,7 @@ DEFAULT_LOSS_WEIGHTS: dict[str, float] = {
     "target_speed": 1.0,
     "route": 1.0,
     "light_state": 1.0,
+    "stop_sign": 1.0,
 }
 
 #: ``meta.json`` fields a route label can come from (see ``TFv6Config.route_label``).
@@ -50,7 +51,7 @@ ROUTE_LABELS = ("route", "route_original")
 #: Loss parts that only exist when the planning decoder is on.
 PLANNING_LOSSES = ("waypoints", "target_speed", "route")
 #: Loss parts of optional heads -> the ``TFv6Config`` flag that turns the head on.
-OPTIONAL_HEAD_LOSSES = {"light_state": "light_state_head"}
+OPTIONAL_HEAD_LOSSES = {"light_state": "light_state_head", "stop_sign": "stop_sign_head"}
 
 
 class TFv6ConfigError(ValueError):
@@ -211,6 +212,11 @@ class TFv6Config:
     #: Not in LEAD, which leaves the light's colour to the dense heads; a small model trained for
     #: minutes does not carry the colour of a housing a few pixels wide into the BEV it plans on
     light_state_head: bool = False
+    #: classify the ego's place relative to a stop sign on its lane (none / ahead / at, see
+    #: ``heads.stop_sign``) from the light-state head's embedding; needs ``light_state_head``. The
+    #: agent's ``full_stop_at_stop_signs`` rule reads it (not in LEAD, whose stop-sign heuristic
+    #: reads the BEV prediction, where a small model shows no stop-sign area)
+    stop_sign_head: bool = False
 
     loss_weights: dict[str, float] = attrs.field(factory=dict, converter=_complete_loss_weights, validator=_loss_weights)
 
@@ -237,6 +243,10 @@ class TFv6Config:
             )
         if len(self.perspective_channels) != 3:
             raise TFv6ConfigError(f"TFv6Config.perspective_channels needs 3 values, got {self.perspective_channels}")
+        if self.stop_sign_head and not self.light_state_head:
+            raise TFv6ConfigError(
+                "TFv6Config.stop_sign_head reads the light-state head's embedding; set light_state_head: true as well"
+            )
         if self.planner_target_line_status and not self.planner_status_queries:
             raise TFv6ConfigError(
                 "TFv6Config.planner_target_line_status feeds the status-query MLP; set planner_status_queries: true as well"

@@ -115,7 +115,8 @@ def planning_losses(outputs: dict[str, torch.Tensor], batch: dict[str, torch.Ten
     }
 
 
-def light_state_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def state_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of a one-per-sample state (the light ahead, the stop-sign zone)."""
     return F.cross_entropy(logits.float(), labels.long())
 
 
@@ -131,7 +132,9 @@ def compute_losses(
         "radar": radar_loss(outputs["radar_predictions"], batch["radar_detections"], config),
     }
     if config.light_state_head:
-        parts["light_state"] = light_state_loss(outputs["light_state_logits"], batch["light_state"])
+        parts["light_state"] = state_loss(outputs["light_state_logits"], batch["light_state"])
+    if config.stop_sign_head:
+        parts["stop_sign"] = state_loss(outputs["stop_sign_logits"], batch["stop_sign"])
     if config.uses_planner:
         parts.update(planning_losses(outputs, batch, config))
     weights = config.active_loss_weights

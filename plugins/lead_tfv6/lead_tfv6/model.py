@@ -14,6 +14,7 @@ from lead_tfv6.heads import (
     LightStateHead,
     PerspectiveHead,
     RadarDetector,
+    StopSignHead,
     bev_visibility_mask,
 )
 from lead_tfv6.losses import compute_losses
@@ -39,6 +40,7 @@ class TFv6(nn.Module):
         self.centernet_head = CenterNetHead(config)
         self.radar_detector = RadarDetector(bev_channels, bev_feature_size, config)
         self.light_state_head = LightStateHead(self.encoder.image_channels, config) if config.light_state_head else None
+        self.stop_sign_head = StopSignHead(config) if config.stop_sign_head else None
         self.planner = PlanningDecoder(bev_channels, config) if config.uses_planner else None
         self.register_buffer("bev_visibility", torch.from_numpy(bev_visibility_mask(config)), persistent=False)
 
@@ -57,6 +59,8 @@ class TFv6(nn.Module):
         light = self.light_state_head(image_features) if self.light_state_head is not None else None  # (embedding, logits)
         if light is not None:
             outputs["light_state_logits"] = light[1]
+        if self.stop_sign_head is not None:
+            outputs["stop_sign_logits"] = self.stop_sign_head(light[0])
         if self.planner is not None:
             outputs.update(self.planner(bev_features, radar_features, radar_predictions, batch, light))
         return outputs

@@ -1,4 +1,5 @@
-"""``light_state_head``: the label read off the stored BEV map, the head, its loss and the planner's use."""
+"""``light_state_head``: the label read off the stored BEV map, the head, its loss (and that of
+``stop_sign_head``, which reads the same embedding) and the planner's use."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch.nn.functional as F
 from lead_tfv6.agent.inference import PlanPredictor
 from lead_tfv6.batch import batch_spec, make_synthetic_batch
 from lead_tfv6.data.labels import LIGHT_AHEAD_M, light_state_label
-from lead_tfv6.heads import LIGHT_STATES, LightStateHead
+from lead_tfv6.heads import LIGHT_STATES, STOP_SIGN_ZONES, LightStateHead
 
 TOY = dict(image_height=32, image_width=96, perspective_output_stride=1, pixels_per_meter=1.0, min_x=-32.0, max_x=32.0,
            min_y=-32.0, max_y=32.0, fusion_dropout=0.0, radar_dropout=0.0, planner_dropout=0.0)
@@ -50,18 +51,23 @@ def test_the_nearest_line_ahead_decides():
     assert state(bev_with_lines([(8.0, 0.0, RED), (25.0, 0.0, GREEN), (12.0, 3.5, GREEN)])) == "stop"
 
 
-def test_the_label_and_the_loss_exist_only_with_the_head():
-    off = lead_tfv6.preset_config("tiny", **TOY)
-    on = off.replace(light_state_head=True)
-    assert "light_state" not in batch_spec(off) and batch_spec(on)["light_state"] == ((None,), "int")
-    assert "light_state" not in off.active_loss_weights and on.active_loss_weights["light_state"] > 0
+@pytest.mark.parametrize(
+    ("base", "head", "key", "classes"),
+    [({}, "light_state_head", "light_state", LIGHT_STATES),
+     ({"light_state_head": True}, "stop_sign_head", "stop_sign", STOP_SIGN_ZONES)],
+)
+def test_the_label_and_the_loss_exist_only_with_the_head(base, head, key, classes):
+    off = lead_tfv6.preset_config("tiny", **TOY, **base)
+    on = off.replace(**{head: True})
+    assert key not in batch_spec(off) and batch_spec(on)[key] == ((None,), "int")
+    assert key not in off.active_loss_weights and on.active_loss_weights[key] > 0
     model = lead_tfv6.create_model(on).eval()
     batch = make_synthetic_batch(model.config, batch_size=2, seed=0)
     with torch.no_grad():
         outputs = model(batch)
         _, parts = model.compute_loss(outputs, batch)
-    assert outputs["light_state_logits"].shape == (2, len(LIGHT_STATES))
-    assert parts["light_state"] == pytest.approx(F.cross_entropy(outputs["light_state_logits"], batch["light_state"]).item())
+    assert outputs[f"{key}_logits"].shape == (2, len(classes))
+    assert parts[key] == pytest.approx(F.cross_entropy(outputs[f"{key}_logits"], batch[key]).item())
 
 
 def test_the_planner_reads_the_light_state_in_its_memory_and_status_queries():
@@ -109,15 +115,20 @@ def test_the_head_finds_a_light_in_one_feature_cell_anywhere():
     assert accuracy > 0.95, accuracy
 
 
-def test_driving_reports_the_light_state_of_models_that_have_the_head():
+@pytest.mark.parametrize(
+    ("base", "head", "key", "field"),
+    [({}, "light_state_head", "light_state_logits", "light_state_probabilities"),
+     ({"light_state_head": True}, "stop_sign_head", "stop_sign_logits", "stop_sign_probabilities")],
+)
+def test_driving_averages_a_head_over_the_models_that_have_it(base, head, key, field):
     torch.manual_seed(0)
-    with_light = lead_tfv6.create_model("tiny", light_state_head=True, **TOY).eval()
-    plain = lead_tfv6.create_model("tiny", **TOY).eval()
+    with_head = lead_tfv6.create_model("tiny", **{head: True}, **base, **TOY).eval()
+    plain = lead_tfv6.create_model("tiny", **base, **TOY).eval()
     batch = make_synthetic_batch(plain.config, batch_size=1, seed=0)
     inputs = {key: batch[key] for key in ("rgb", "lidar", "radar", "speed", "command", "target_points")}
     with torch.no_grad():
-        expected = with_light(inputs)["light_state_logits"][0].softmax(dim=-1).numpy()
-    for optimize in (False, True):
-        plan = PlanPredictor([with_light, plain], 0.9, with_bev=False, optimize=optimize)(inputs)
-        np.testing.assert_allclose(plan.light_state_probabilities, expected, atol=1e-5)
-    assert PlanPredictor([plain], 0.9, with_bev=False)(inputs).light_state_probabilities is None
+        expected = with_head(inputs)[key][0].softmax(dim=-1).numpy()
+    for optimize in (False, True):  # eager and traced, in an ensemble with a model without the head
+        plan = PlanPredictor([with_head, plain], 0.9, with_bev=False, optimize=optimize)(inputs)
+        np.testing.assert_allclose(getattr(plan, field), expected, atol=1e-5)
+    assert getattr(PlanPredictor([plain], 0.9, with_bev=False)(inputs), field) is None

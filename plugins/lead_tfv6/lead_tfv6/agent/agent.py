@@ -34,6 +34,7 @@ from lead_tfv6.agent.sensor_inputs import (
 )
 from lead_tfv6.agent.targets import TargetPoints, TargetPointTracker
 from lead_tfv6.heads.light_state import LIGHT_STATES
+from lead_tfv6.heads.stop_sign import STOP_SIGN_ZONES
 
 
 @attrs.define
@@ -64,6 +65,11 @@ class TFv6Agent(Agent):
         self.layout = SensorLayout.from_specs(self._sensors)
         self.models = load_models(self.checkpoint_files, self.device)
         self.model_config = self.models[0].config
+        if config.full_stop_at_stop_signs and not any(model.config.stop_sign_head for model in self.models):
+            raise AgentConfigError(
+                "full_stop_at_stop_signs: true needs a model trained with stop_sign_head: true (a TFv6 override); "
+                f"none of {[str(path) for path in self.checkpoint_files]} has one. Set it to false or use such a checkpoint"
+            )
         self.predictor = PlanPredictor(
             self.models, config.brake_threshold, config.predict_bev or config.stop_sign_slowdown, optimize=config.optimize
         )
@@ -79,7 +85,8 @@ class TFv6Agent(Agent):
         self.tracker = TargetPointTracker(plan)
         self.builder = SensorSampleBuilder(self.layout, keep_ground=False, history_ticks=self.config.lidar_history_ticks)
         self.controller = TFv6Controller(self.model_config, self.config.creep, self.config.stop_sign_slowdown,
-                                         self.config.moving_brake_threshold, self.config.collision_guard)
+                                         self.config.moving_brake_threshold, self.config.collision_guard,
+                                         self.config.full_stop_at_stop_signs)
         self.tick = 0
         self.last_prediction, self.last_inputs = None, None
 
@@ -103,13 +110,15 @@ class TFv6Agent(Agent):
     def debug_values(self) -> dict[str, float | bool | str]:
         """The latest tick's decision for ``steps.jsonl``: the (ensemble's) probability of stopping,
         its target speed, the target after the heuristics, which rule braked or pushed, and (models
-        with a light-state head) the most likely state of the light ahead."""
+        with those heads) the most likely state of the light ahead and stop-sign zone."""
         prediction = self.last_prediction
         if prediction is None:
             return {}
         plan, decided = prediction.plan, prediction.debug
-        light = {} if plan.light_state_probabilities is None else {
+        heads = {} if plan.light_state_probabilities is None else {
             "light": LIGHT_STATES[int(np.argmax(plan.light_state_probabilities))]}
+        if plan.stop_sign_probabilities is not None:
+            heads["stop_sign_zone"] = STOP_SIGN_ZONES[int(np.argmax(plan.stop_sign_probabilities))]
         return {
             "p_stop": round(float(plan.speed_probabilities[0]), 4),
             "model_target_speed": round(plan.target_speed, 3),
@@ -119,7 +128,7 @@ class TFv6Agent(Agent):
             "guard": decided.guard,
             "creeping": decided.creeping,
             "stop_sign": decided.stop_sign,
-            **light,
+            **heads,
         }
 
     def debug_image(self, input_data: dict) -> np.ndarray | None:

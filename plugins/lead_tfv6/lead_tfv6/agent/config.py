@@ -50,6 +50,9 @@ class TFv6AgentConfig:
     creep: bool = False
     #: slow down near stop signs the model's BEV prediction shows (LEAD heuristic)
     stop_sign_slowdown: bool = False
+    #: stop fully once at each stop sign the model's stop-sign head sees (our addition; needs models
+    #: trained with ``stop_sign_head``; see ``lead_tfv6.agent.control``)
+    full_stop_at_stop_signs: bool = False
     #: Kalman-filter the GNSS position with speed and compass
     gnss_filter: bool = False
     #: LiDAR ticks accumulated into one input; must match the training data (see LIDAR_HISTORY_TICKS)

@@ -20,6 +20,12 @@
   still, the plan's own brake threshold still decides when to pull away. A lower threshold for
   both would keep the car standing: the expert pulls away at 1-2 m/s, whose two-hot labels put
   half or more of the probability on class 0.
+* Optional full stop at stop signs (off by default, our addition; needs a model with
+  ``stop_sign_head``): ``full_stop_at_stop_signs`` caps the target speed at
+  ``STOP_SIGN_APPROACH_MS`` while the head sees a stop-sign area ahead (P(ahead or at) above
+  ``STOP_SIGN_PROBABILITY``), brakes while it sees the ego at the area until the ego stands
+  (below ``STOP_SIGN_STANDING_MS``; the leaderboard asks for 0.1 m/s), then leaves the plan alone
+  for ``STOP_SIGN_RELEASE_TICKS`` so the ego can drive through the area.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from lead_framework.controllers import (
 )
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.config import TFv6Config
+from lead_tfv6.heads.stop_sign import STOP_SIGN_ZONES
 
 #: Route indices skipped by the look-ahead: the route starts 2.5 m ahead at 1 m spacing.
 LOOKAHEAD_INDEX_OFFSET = 2.0
@@ -51,6 +58,10 @@ CREEP_CLEAR_X, CREEP_CLEAR_HALF_WIDTH, CREEP_CLEAR_Z = (2.5, 8.5), 1.5, (0.2, 2.
 #: BEV class of stop signs (docs/data-format.md) and where the heuristic looks for them.
 STOP_SIGN_CLASS = 3
 STOP_SIGN_X, STOP_SIGN_HALF_WIDTH, STOP_SIGN_SPEED_MS = (0.0, 10.0), 4.0, 2.0
+#: ``full_stop_at_stop_signs``: the head's probability that counts, the approach speed cap (m/s),
+#: the speed that counts as standing (m/s) and the ticks after a stop the rule stays off (4 s).
+STOP_SIGN_PROBABILITY, STOP_SIGN_APPROACH_MS, STOP_SIGN_STANDING_MS = 0.5, 4.0, 0.05
+STOP_SIGN_RELEASE_TICKS = 80
 #: From this speed (m/s) on, ``moving_brake_threshold`` applies.
 MOVING_SPEED_MS = 0.5
 #: The collision guard's corridor: half its width (the ego's half width and a margin), where it
@@ -141,11 +152,14 @@ class TFv6Controller:
     """Stateful: the lateral PID's error window and the heuristics' counters."""
 
     def __init__(self, config: TFv6Config, creep: bool = False, stop_sign_slowdown: bool = False,
-                 moving_brake_threshold: float | None = None, collision_guard: bool = False):
+                 moving_brake_threshold: float | None = None, collision_guard: bool = False,
+                 full_stop_at_stop_signs: bool = False):
         self.config = config
         self.creep, self.stop_sign_slowdown = creep, stop_sign_slowdown
         self.moving_brake_threshold = moving_brake_threshold
         self.collision_guard = collision_guard
+        self.full_stop_at_stop_signs = full_stop_at_stop_signs
+        self.stop_sign_release_ticks = 0
         self.lateral = LateralPid(LATERAL)
         self.longitudinal = LongitudinalController()
         self.slow_ticks = 0
@@ -162,6 +176,8 @@ class TFv6Controller:
             debug.moving_brake, target = True, 0.0
         if self.stop_sign_slowdown and plan.bev is not None and stop_sign_ahead(plan.bev, self.config):
             debug.stop_sign, target = True, min(target, STOP_SIGN_SPEED_MS)
+        if self.full_stop_at_stop_signs and plan.stop_sign_probabilities is not None:
+            target = self._full_stop(target, speed, plan.stop_sign_probabilities, debug)
         if self.creep:
             target, debug.creeping = self._creep(target, speed, lidar)
         if self.collision_guard and lidar is not None and guard_triggered(lidar, plan.route, speed):
@@ -169,6 +185,21 @@ class TFv6Controller:
         debug.target_speed = target
         throttle, brake = self.longitudinal.step(target, speed)
         return VehicleControl(throttle=throttle, steer=steer, brake=brake), debug
+
+    def _full_stop(self, target: float, speed: float, zones: np.ndarray, debug: ControlDebug) -> float:
+        if self.stop_sign_release_ticks > 0:
+            self.stop_sign_release_ticks -= 1
+            return target
+        if zones[STOP_SIGN_ZONES.index("at")] > STOP_SIGN_PROBABILITY:
+            if speed < STOP_SIGN_STANDING_MS:
+                self.stop_sign_release_ticks = STOP_SIGN_RELEASE_TICKS
+                return target
+            debug.stop_sign = True
+            return 0.0
+        if 1.0 - zones[STOP_SIGN_ZONES.index("none")] > STOP_SIGN_PROBABILITY:
+            debug.stop_sign = True
+            return min(target, STOP_SIGN_APPROACH_MS)
+        return target
 
     def _creep(self, target: float, speed: float, lidar: np.ndarray | None) -> tuple[float, bool]:
         self.slow_ticks = self.slow_ticks + 1 if speed < CREEP_RESET_SPEED_MS else 0

@@ -33,7 +33,8 @@ INPUT_KEYS = ("rgb", "lidar", "radar", "speed", "command", "target_points")
 def output_keys(config: TFv6Config, with_bev: bool) -> tuple[str, ...]:
     """Names of the tensors a :class:`PlanningPath` returns, in order."""
     light = ("light_state_logits",) if config.light_state_head else ()
-    return ("route", "waypoints", "target_speed_logits", *light, *(("bev_grid",) if with_bev else ()))
+    stop_sign = ("stop_sign_logits",) if config.stop_sign_head else ()
+    return ("route", "waypoints", "target_speed_logits", *light, *stop_sign, *(("bev_grid",) if with_bev else ()))
 
 
 @attrs.define
@@ -52,6 +53,8 @@ class Plan:
     speed_probabilities: np.ndarray  # (speed classes,)
     #: (len(LIGHT_STATES),) mean over the models with a light-state head; None without one
     light_state_probabilities: np.ndarray | None = None
+    #: (len(STOP_SIGN_ZONES),) mean over the models with a stop-sign head; None without one
+    stop_sign_probabilities: np.ndarray | None = None
     bev_source: Callable[[], np.ndarray] | None = attrs.field(default=None, repr=False)
     _bev: np.ndarray | None = attrs.field(default=None, init=False, repr=False)
 
@@ -76,7 +79,10 @@ class PlanningPath(nn.Module):
         radar_features, radar_predictions = model.radar_detector(bev_features, radar.float(), speed.float())
         light = model.light_state_head(image_features) if model.light_state_head is not None else None
         outputs = model.planner(bev_features, radar_features, radar_predictions, batch, light)
-        planned = (outputs["route"], outputs["waypoints"], outputs["target_speed_logits"], *(() if light is None else (light[1],)))
+        heads = () if light is None else (light[1],)
+        if model.stop_sign_head is not None:
+            heads = (*heads, model.stop_sign_head(light[0]))
+        planned = (outputs["route"], outputs["waypoints"], outputs["target_speed_logits"], *heads)
         return (*planned, bev_grid) if self.with_bev else planned
 
 
@@ -121,16 +127,24 @@ class PlanPredictor:
         with torch.inference_mode():
             merged = combine_plans(outputs, self.config.target_speed_classes, brake_threshold=self.brake_threshold)
         grids = [out["bev_grid"] for out in outputs] if self.with_bev else None
-        lights = [out["light_state_logits"][0].float().softmax(dim=-1) for out in outputs if "light_state_logits" in out]
+        lights, stop_signs = (self._mean_probabilities(outputs, key) for key in ("light_state_logits", "stop_sign_logits"))
         return Plan(
             route=merged["route"][0].cpu().numpy().astype(np.float64),
             waypoints=merged["waypoints"][0].cpu().numpy().astype(np.float64),
             target_speed=float(merged["target_speed"][0]),
             brake=bool(merged["brake"][0]),
             speed_probabilities=merged["target_speed_probabilities"][0].cpu().numpy(),
-            light_state_probabilities=torch.stack(lights).mean(dim=0).cpu().numpy() if lights else None,
+            light_state_probabilities=lights,
+            stop_sign_probabilities=stop_signs,
             bev_source=(lambda: self.bev_classes(grids)) if grids is not None else None,
         )
+
+    @staticmethod
+    def _mean_probabilities(outputs: Sequence[dict[str, torch.Tensor]], key: str) -> np.ndarray | None:
+        """The softmax of ``key``'s logits averaged over the models that output it (None if none does)."""
+        with torch.inference_mode():
+            probabilities = [out[key][0].float().softmax(dim=-1) for out in outputs if key in out]
+            return torch.stack(probabilities).mean(dim=0).cpu().numpy() if probabilities else None
 
     def bev_classes(self, grids: Sequence[torch.Tensor]) -> np.ndarray:
         """The BEV class map from each model's BEV grid: the argmax of the mean BEV semantics logits."""

@@ -31,13 +31,15 @@ RADAR_POINTS = 75
 
 
 def save_untrained_checkpoint(
-    folder: Path, preset: str = "tiny", seed: int = 0, phase: str = "posttrain", rig: Sequence[SensorSpec] | None = None
+    folder: Path, preset: str = "tiny", seed: int = 0, phase: str = "posttrain", rig: Sequence[SensorSpec] | None = None,
+    **overrides: Any,
 ) -> Path:
-    """A freshly initialised model saved as the train stage saves ``model_final.pt`` (optionally with a rig)."""
+    """A freshly initialised model (``TFv6Config`` overrides allowed) saved as the train stage saves
+    ``model_final.pt`` (optionally with a rig)."""
     import lead_tfv6
 
     torch.manual_seed(seed)
-    model = lead_tfv6.create_model(preset, phase=phase)
+    model = lead_tfv6.create_model(preset, phase=phase, **overrides)
     payload = model_payload(model, model.config)
     if rig is not None:
         payload[RIG_KEY] = rig_to_payload(list(rig))

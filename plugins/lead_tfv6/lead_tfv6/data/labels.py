@@ -12,6 +12,7 @@ from lead_tfv6.batch import ROUTE_SPACING_M, ROUTE_START_M
 from lead_tfv6.config import TFv6Config
 from lead_tfv6.data.geometry import resample_path
 from lead_tfv6.heads.light_state import LIGHT_STATES
+from lead_tfv6.heads.stop_sign import STOP_SIGN_ZONES
 
 #: BEV label of cells that the stored raster does not cover; the BEV loss ignores it.
 BEV_IGNORE = -1
@@ -28,6 +29,13 @@ BEV_LIGHT_TO_STATE = {10: LIGHT_STATES.index("stop"), 11: LIGHT_STATES.index("st
 #: of the ego's centre line (a lane is 3 to 3.5 m wide: the neighbouring lanes' lines stay outside).
 LIGHT_AHEAD_M = 30.0
 LIGHT_LANE_HALF_WIDTH_M = 1.5
+#: BEV class of a stop sign's trigger area (the last metres of the lane it governs).
+BEV_STOP_SIGN = 3
+#: A stop area is "ahead" up to this far; "at" once it begins this close ahead of the ego's centre
+#: (the leaderboard counts a stop while a lane point up to 4 m ahead lies in the area) or the ego
+#: stands in it. Same corridor half width as for lights.
+STOP_SIGN_AHEAD_M = 20.0
+STOP_SIGN_AT_M = 3.0
 
 
 def _stored_bev_scale(bev: np.ndarray, bev_meta: Mapping[str, Any] | None) -> tuple[float, float]:
@@ -59,28 +67,46 @@ def bev_labels(bev: np.ndarray, bev_meta: Mapping[str, Any] | None, config: TFv6
     return labels
 
 
+def _corridor_ahead(bev: np.ndarray, bev_meta: Mapping[str, Any] | None, ahead_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """The stored BEV classes from the ego's centre up to ``ahead_m`` ahead within
+    ``LIGHT_LANE_HALF_WIDTH_M`` of its centre line (rows: distance ahead, increasing) and each
+    row's distance ahead in metres. Same map geometry as :func:`bev_labels`."""
+    ppm, offset = _stored_bev_scale(bev, bev_meta)
+    height, width = bev.shape
+    x = (height / 2 + offset * ppm - (np.arange(height) + 0.5)) / ppm  # per row
+    y = (np.arange(width) + 0.5 - width / 2) / ppm  # per column
+    rows = np.flatnonzero((x >= 0.0) & (x <= ahead_m))[::-1]
+    cols = np.flatnonzero(np.abs(y) <= LIGHT_LANE_HALF_WIDTH_M)
+    return bev[np.ix_(rows, cols)], x[rows]
+
+
 def light_state_label(bev: np.ndarray, bev_meta: Mapping[str, Any] | None) -> np.int64:
     """Index in ``LIGHT_STATES`` of the nearest light stop line straight ahead in the stored BEV map.
 
     "stop" for a red or yellow line, "go" for a green one, "none" without a line up to
     ``LIGHT_AHEAD_M`` ahead within ``LIGHT_LANE_HALF_WIDTH_M`` of the ego's centre line (once the
-    ego has crossed its line the light no longer binds it). Same map geometry as :func:`bev_labels`.
+    ego has crossed its line the light no longer binds it).
     """
-    ppm, offset = _stored_bev_scale(bev, bev_meta)
-    height, width = bev.shape
-    x = (height / 2 + offset * ppm - (np.arange(height) + 0.5)) / ppm  # per row
-    y = (np.arange(width) + 0.5 - width / 2) / ppm  # per column
-    rows = np.flatnonzero((x >= 0.0) & (x <= LIGHT_AHEAD_M))
-    cols = np.flatnonzero(np.abs(y) <= LIGHT_LANE_HALF_WIDTH_M)
-    corridor = bev[np.ix_(rows, cols)]
+    corridor, _ = _corridor_ahead(bev, bev_meta, LIGHT_AHEAD_M)
     state = np.zeros(corridor.shape, np.int64)
     for bev_class, light_state in BEV_LIGHT_TO_STATE.items():
         state[corridor == bev_class] = light_state
     lit_rows = np.flatnonzero(state.any(axis=1))
     if len(lit_rows) == 0:
         return np.int64(LIGHT_STATES.index("none"))
-    nearest = lit_rows[np.argmin(x[rows[lit_rows]])]
-    return np.int64(state[nearest].max())
+    return np.int64(state[lit_rows[0]].max())
+
+
+def stop_sign_label(bev: np.ndarray, bev_meta: Mapping[str, Any] | None) -> np.int64:
+    """Index in ``STOP_SIGN_ZONES`` of the ego's place relative to the nearest stop-sign area in the
+    same corridor as :func:`light_state_label`: "at" when it begins within ``STOP_SIGN_AT_M`` (or
+    the ego's centre is in it), "ahead" up to ``STOP_SIGN_AHEAD_M``, else "none" (also once the
+    ego's centre has left the area)."""
+    corridor, x = _corridor_ahead(bev, bev_meta, STOP_SIGN_AHEAD_M)
+    sign_rows = np.flatnonzero((corridor == BEV_STOP_SIGN).any(axis=1))
+    if len(sign_rows) == 0:
+        return np.int64(STOP_SIGN_ZONES.index("none"))
+    return np.int64(STOP_SIGN_ZONES.index("at" if x[sign_rows[0]] <= STOP_SIGN_AT_M else "ahead"))
 
 
 def box_rows(boxes: Sequence[Mapping[str, Any]], config: TFv6Config) -> np.ndarray:

@@ -26,6 +26,7 @@ from lead_tfv6.data.labels import (
     meta_inputs_and_labels,
     pad_radar,
     radar_detection_labels,
+    stop_sign_label,
 )
 from lead_tfv6.heads.centernet import centernet_targets
 
@@ -94,6 +95,8 @@ def convert_sample(
         }
         if config.light_state_head:
             arrays["light_state"] = light_state_label(bev, meta.get("bev"))
+        if config.stop_sign_head:
+            arrays["stop_sign"] = stop_sign_label(bev, meta.get("bev"))
     except SampleFormatError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as error:
