@@ -13,7 +13,6 @@ from lead_tfv6.agent.control import (
     GUARD_MIN_M,
     GUARD_TIME_S,
     MOVING_SPEED_MS,
-    STOP_SIGN_CLASS,
     STOP_SIGN_SPEED_MS,
     TFv6Controller,
     lookahead_index,
@@ -21,6 +20,7 @@ from lead_tfv6.agent.control import (
 )
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.agent.localization import GnssKalmanFilter, yaw_from_compass
+from lead_tfv6.data.labels import BEV_STOP_SIGN
 from lead_tfv6.presets import preset_config
 
 CONFIG = preset_config("tiny")
@@ -109,13 +109,13 @@ def test_stop_sign_slowdown_caps_the_target_speed():
     bev = np.zeros((CONFIG.lidar_height, CONFIG.lidar_width), np.uint8)
     row = int((0.0 - CONFIG.min_y) * CONFIG.pixels_per_meter)
     col = int((6.0 - CONFIG.min_x) * CONFIG.pixels_per_meter)
-    bev[row, col] = STOP_SIGN_CLASS  # a stop sign 6 m ahead
+    bev[row, col] = BEV_STOP_SIGN  # a stop sign 6 m ahead
     _, slowed = TFv6Controller(CONFIG, stop_sign_slowdown=True).step(_plan(_straight(), 8.0, bev=bev), speed=5.0)
     assert slowed.stop_sign and slowed.target_speed == STOP_SIGN_SPEED_MS
     _, ignored = TFv6Controller(CONFIG).step(_plan(_straight(), 8.0, bev=bev), speed=5.0)
     assert not ignored.stop_sign and ignored.target_speed == 8.0
     far = np.zeros_like(bev)
-    far[row, int((30.0 - CONFIG.min_x) * CONFIG.pixels_per_meter)] = STOP_SIGN_CLASS
+    far[row, int((30.0 - CONFIG.min_x) * CONFIG.pixels_per_meter)] = BEV_STOP_SIGN
     assert not TFv6Controller(CONFIG, stop_sign_slowdown=True).step(_plan(_straight(), 8.0, bev=far), speed=5.0)[1].stop_sign
 
 

@@ -43,6 +43,7 @@ from lead_framework.controllers import (
 )
 from lead_tfv6.agent.inference import Plan
 from lead_tfv6.config import TFv6Config
+from lead_tfv6.data.labels import BEV_STOP_SIGN
 from lead_tfv6.heads.stop_sign import STOP_SIGN_ZONES
 
 #: Route indices skipped by the look-ahead: the route starts 2.5 m ahead at 1 m spacing.
@@ -55,8 +56,7 @@ CREEP_TICKS = 20
 CREEP_SPEED_MS = 1.5
 #: Box ahead of the ego (ego frame, metres) that must be free of LiDAR points to creep.
 CREEP_CLEAR_X, CREEP_CLEAR_HALF_WIDTH, CREEP_CLEAR_Z = (2.5, 8.5), 1.5, (0.2, 2.5)
-#: BEV class of stop signs (docs/data-format.md) and where the heuristic looks for them.
-STOP_SIGN_CLASS = 3
+#: Where the BEV heuristic looks for stop-sign cells (``BEV_STOP_SIGN``).
 STOP_SIGN_X, STOP_SIGN_HALF_WIDTH, STOP_SIGN_SPEED_MS = (0.0, 10.0), 4.0, 2.0
 #: ``full_stop_at_stop_signs``: the head's probability that counts, the approach speed cap (m/s),
 #: the speed that counts as standing (m/s) and the ticks after a stop the rule stays off (4 s).
@@ -132,7 +132,7 @@ def stop_sign_ahead(bev: np.ndarray, config: TFv6Config) -> bool:
     xs = config.min_x + (np.arange(config.lidar_width) + 0.5) / config.pixels_per_meter
     rows = np.abs(ys) <= STOP_SIGN_HALF_WIDTH
     cols = (xs >= STOP_SIGN_X[0]) & (xs <= STOP_SIGN_X[1])
-    return bool(np.any(bev[np.ix_(rows, cols)] == STOP_SIGN_CLASS))
+    return bool(np.any(bev[np.ix_(rows, cols)] == BEV_STOP_SIGN))
 
 
 @attrs.define

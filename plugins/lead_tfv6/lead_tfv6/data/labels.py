@@ -29,7 +29,7 @@ BEV_LIGHT_TO_STATE = {10: LIGHT_STATES.index("stop"), 11: LIGHT_STATES.index("st
 #: of the ego's centre line (a lane is 3 to 3.5 m wide: the neighbouring lanes' lines stay outside).
 LIGHT_AHEAD_M = 30.0
 LIGHT_LANE_HALF_WIDTH_M = 1.5
-#: BEV class of a stop sign's trigger area (the last metres of the lane it governs).
+#: BEV class of a stop sign's trigger area (the last metres of the lane it governs; docs/data-format.md).
 BEV_STOP_SIGN = 3
 #: A stop area is "ahead" up to this far; "at" once it begins this close ahead of the ego's centre
 #: (the leaderboard counts a stop while a lane point up to 4 m ahead lies in the area) or the ego
