@@ -213,8 +213,9 @@ class TFv6Config:
     #: minutes does not carry the colour of a housing a few pixels wide into the BEV it plans on
     light_state_head: bool = False
     #: classify the ego's place relative to a stop sign on its lane (none / ahead / at, see
-    #: ``heads.stop_sign``) from the light-state head's embedding; needs ``light_state_head``. The
-    #: agent's ``full_stop_at_stop_signs`` rule reads it (not in LEAD, whose stop-sign heuristic
+    #: ``heads.stop_sign``) from the light-state head's embedding; needs ``light_state_head``. Its
+    #: loss teaches that embedding, which the planner reads, about stop signs; the agent's optional
+    #: ``full_stop_at_stop_signs`` rule reads the zone (not in LEAD, whose stop-sign heuristic
     #: reads the BEV prediction, where a small model shows no stop-sign area)
     stop_sign_head: bool = False
 

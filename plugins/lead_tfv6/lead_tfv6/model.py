@@ -56,14 +56,25 @@ class TFv6(nn.Module):
             "radar_features": radar_features,
             "radar_predictions": radar_predictions,
         }
-        light = self.light_state_head(image_features) if self.light_state_head is not None else None  # (embedding, logits)
-        if light is not None:
-            outputs["light_state_logits"] = light[1]
-        if self.stop_sign_head is not None:
-            outputs["stop_sign_logits"] = self.stop_sign_head(light[0])
+        light, state_logits = self.state_heads(image_features)
+        outputs.update(state_logits)
         if self.planner is not None:
             outputs.update(self.planner(bev_features, radar_features, radar_predictions, batch, light))
         return outputs
+
+    def state_heads(
+        self, image_features: torch.Tensor
+    ) -> tuple[tuple[torch.Tensor, torch.Tensor] | None, dict[str, torch.Tensor]]:
+        """The optional state heads on the image features: the light-state (embedding, logits) pair
+        the planner reads (None without the head) and the logits by output name, light state first,
+        then the stop-sign zone, which reads the light-state embedding."""
+        if self.light_state_head is None:
+            return None, {}
+        light = self.light_state_head(image_features)
+        logits = {"light_state_logits": light[1]}
+        if self.stop_sign_head is not None:
+            logits["stop_sign_logits"] = self.stop_sign_head(light[0])
+        return light, logits
 
     def compute_loss(self, outputs: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         check_batch(batch, self.config, labels=True)

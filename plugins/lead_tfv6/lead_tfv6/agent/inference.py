@@ -31,7 +31,7 @@ INPUT_KEYS = ("rgb", "lidar", "radar", "speed", "command", "target_points")
 
 
 def output_keys(config: TFv6Config, with_bev: bool) -> tuple[str, ...]:
-    """Names of the tensors a :class:`PlanningPath` returns, in order."""
+    """Names of the tensors a :class:`PlanningPath` returns, in order (``TFv6.state_heads``'s order)."""
     light = ("light_state_logits",) if config.light_state_head else ()
     stop_sign = ("stop_sign_logits",) if config.stop_sign_head else ()
     return ("route", "waypoints", "target_speed_logits", *light, *stop_sign, *(("bev_grid",) if with_bev else ()))
@@ -77,12 +77,9 @@ class PlanningPath(nn.Module):
         batch = {"rgb": rgb, "lidar": lidar, "radar": radar, "speed": speed, "command": command, "target_points": target_points}
         bev_features, image_features, bev_grid = model.encoder(rgb.float(), lidar.float())
         radar_features, radar_predictions = model.radar_detector(bev_features, radar.float(), speed.float())
-        light = model.light_state_head(image_features) if model.light_state_head is not None else None
+        light, state_logits = model.state_heads(image_features)
         outputs = model.planner(bev_features, radar_features, radar_predictions, batch, light)
-        heads = () if light is None else (light[1],)
-        if model.stop_sign_head is not None:
-            heads = (*heads, model.stop_sign_head(light[0]))
-        planned = (outputs["route"], outputs["waypoints"], outputs["target_speed_logits"], *heads)
+        planned = (outputs["route"], outputs["waypoints"], outputs["target_speed_logits"], *state_logits.values())
         return (*planned, bev_grid) if self.with_bev else planned
 
 

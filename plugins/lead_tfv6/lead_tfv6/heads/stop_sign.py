@@ -1,8 +1,9 @@
 """Stop-sign head: is a stop sign's area ahead on the ego's lane, and is the ego already at it?
 
 It reads the light-state head's pooled image embedding (the plate stands beside the road, a few
-pixels wide, like a light's housing) with one linear layer. The planner does not read it; the
-agent's ``full_stop_at_stop_signs`` rule does (``lead_tfv6.agent.control``).
+pixels wide, like a light's housing) with one linear layer. The planner does not read the zone,
+but it reads that embedding, which the head's loss teaches what a stop sign looks like; the
+agent's optional ``full_stop_at_stop_signs`` rule reads the zone (``lead_tfv6.agent.control``).
 """
 
 from __future__ import annotations
