@@ -161,7 +161,7 @@ def find_results(path: Path) -> Path:
 
 @command("compare")
 def cmd_compare(args: argparse.Namespace) -> int:
-    from lead_framework.scoring import ResultsFileError, compare_runs, load_results
+    from lead_framework.scoring import ResultsFileError, compare_routes, compare_runs, load_results
 
     try:
         paths = [find_results(Path(p)) for p in (args.run_a, args.run_b)]
@@ -170,7 +170,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _err(f"error: {exc}")
         return EXIT_USAGE
     names = (args.run_a, args.run_b) if args.run_a != args.run_b else ("A", "B")
-    print(compare_runs(results[0], results[1], names=names).render(args.format))
+    if not args.routes:
+        print(compare_runs(results[0], results[1], names=names).render(args.format), end="")
+        return EXIT_OK
+    if args.format in ("text", "markdown"):
+        print(f"A = {names[0]}, B = {names[1]}\n")
+    print(compare_routes(results[0], results[1]).render(args.format), end="")
     return EXIT_OK
 
 
@@ -238,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_a")
     p.add_argument("run_b")
     p.add_argument("--format", default="text", choices=["text", "markdown", "csv", "json"])
+    p.add_argument("--routes", action="store_true", help="DS and RC route by route instead of the totals")
 
     p = sub.add_parser("webapp", help="browse evaluated routes: video beside infractions, click to seek")
     p.add_argument("run_dir", metavar="RUN_DIR", help="run folder of an experiment with an evaluate stage")

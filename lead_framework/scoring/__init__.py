@@ -32,6 +32,7 @@ from lead_framework.scoring.record import INFRACTION_KEYS, Infraction, RouteReco
 from lead_framework.scoring.status import FAILURE_REASONS
 from lead_framework.scoring.tables import (
     ResultsTable,
+    compare_routes,
     compare_runs,
     results_row,
     results_table,
@@ -51,6 +52,7 @@ __all__ = [
     "RouteRecord",
     "ScoringError",
     "build_results",
+    "compare_routes",
     "compare_runs",
     "compute_global_record",
     "event_coefficient",

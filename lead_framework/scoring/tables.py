@@ -1,5 +1,6 @@
-"""Results tables: one row per run or benchmark; DS, RC, IS, infractions per km and any extra
-metric columns; rendered as Markdown, CSV, JSON or aligned plain text."""
+"""Results tables: one row per run or benchmark (or per route when two runs are compared route by
+route); DS, RC, IS, infractions per km and any extra metric columns; rendered as Markdown, CSV,
+JSON or aligned plain text."""
 
 from __future__ import annotations
 
@@ -36,11 +37,13 @@ Cell = float | None
 
 @attrs.define
 class ResultsTable:
-    """Named rows of numbers (None = not available) under common columns."""
+    """Named rows of numbers (None = not available) under common columns; ``label`` heads the
+    column of row names."""
 
     columns: list[str]
     rows: list[tuple[str, list[Cell]]] = attrs.field(factory=list)
     digits: int = 2
+    label: str = "run"
 
     def add_row(self, name: str, values: Mapping[str, Cell]) -> None:
         """Add a row; columns it lacks are None, unknown columns are an error."""
@@ -53,7 +56,7 @@ class ResultsTable:
         return "-" if value is None else f"{value:.{self.digits}f}"
 
     def to_markdown(self) -> str:
-        header = ["run", *self.columns]
+        header = [self.label, *self.columns]
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(self.columns)) + "|"]
         lines += ["| " + " | ".join([name, *map(self._cell, values)]) + " |" for name, values in self.rows]
         return "\n".join(lines) + "\n"
@@ -61,17 +64,17 @@ class ResultsTable:
     def to_csv(self) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["run", *self.columns])
+        writer.writerow([self.label, *self.columns])
         for name, values in self.rows:
             writer.writerow([name, *("" if v is None else repr(float(v)) for v in values)])
         return buffer.getvalue()
 
     def to_json(self) -> str:
-        rows = [{"run": name, **dict(zip(self.columns, values))} for name, values in self.rows]
+        rows = [{self.label: name, **dict(zip(self.columns, values))} for name, values in self.rows]
         return json.dumps({"columns": self.columns, "rows": rows}, indent=2)
 
     def to_text(self) -> str:
-        cells = [["run", *self.columns]] + [[name, *map(self._cell, values)] for name, values in self.rows]
+        cells = [[self.label, *self.columns]] + [[name, *map(self._cell, values)] for name, values in self.rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
         lines = []
         for index, row in enumerate(cells):
@@ -145,4 +148,26 @@ def compare_runs(
         for column in table.columns
     }
     table.add_row(f"{names[1]} - {names[0]}", delta)
+    return table
+
+
+def compare_routes(results_a: Results, results_b: Results, *, digits: int = 2) -> ResultsTable:
+    """One row per route id (in the order of run A, then routes only B has): DS and RC in run A,
+    in run B, and B's DS minus A's (None where a run lacks the route); a last row ``all`` holds
+    the runs' totals."""
+    by_id = [{record.route_id: record for record in results.records} for results in (results_a, results_b)]
+    route_ids = list(by_id[0]) + [route_id for route_id in by_id[1] if route_id not in by_id[0]]
+    table = ResultsTable(columns=["DS A", "RC A", "DS B", "RC B", "DS B - A"], digits=digits, label="route")
+    for route_id in route_ids:
+        a, b = (records.get(route_id) for records in by_id)
+        table.add_row(route_id, {
+            "DS A": a.score_composed if a else None,
+            "RC A": a.score_route if a else None,
+            "DS B": b.score_composed if b else None,
+            "RC B": b.score_route if b else None,
+            "DS B - A": b.score_composed - a.score_composed if a and b else None,
+        })
+    total_a, total_b = results_row(results_a), results_row(results_b)
+    table.add_row("all", {"DS A": total_a["DS"], "RC A": total_a["RC"], "DS B": total_b["DS"], "RC B": total_b["RC"],
+                          "DS B - A": total_b["DS"] - total_a["DS"]})
     return table

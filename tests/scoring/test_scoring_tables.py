@@ -6,12 +6,16 @@ import json
 
 import pytest
 
+from lead_framework.testing import run_leadfw
+
 from lead_framework.scoring import (
     Infraction,
     RouteRecord,
     ScoringError,
     build_results,
+    compare_routes,
     compare_runs,
+    save_results,
     finalize_record,
     results_from_json,
     results_table,
@@ -84,3 +88,31 @@ def test_table_errors():
     table = results_table({"a": run([100])})
     with pytest.raises(ScoringError, match="columns \\['Nope'\\]"):
         table.add_row("b", {"Nope": 1.0})
+
+
+def test_compare_routes_lists_each_route_and_the_totals():
+    # A has r0 (RC 100, one collision -> DS 60) and r1 (RC 50); B has r0 (RC 100), r1 (RC 100), r2 (RC 20)
+    table = compare_routes(run([100, 50], collisions=1), run([100, 100, 20]))
+    rows = {name: dict(zip(table.columns, values)) for name, values in table.rows}
+    assert [name for name, _ in table.rows] == ["r0", "r1", "r2", "all"]
+    assert rows["r0"]["DS A"] == pytest.approx(60.0) and rows["r0"]["DS B - A"] == pytest.approx(40.0)
+    assert rows["r1"]["RC A"] == pytest.approx(50.0) and rows["r1"]["RC B"] == pytest.approx(100.0)
+    assert rows["r2"]["DS A"] is None and rows["r2"]["DS B"] == pytest.approx(20.0) and rows["r2"]["DS B - A"] is None
+    assert rows["all"]["DS A"] == pytest.approx(55.0) and rows["all"]["DS B"] == pytest.approx(220 / 3)
+    assert table.to_markdown().startswith("| route | DS A | RC A |")
+
+
+def test_leadfw_compare_prints_totals_or_routes(tmp_path):
+    for name, rc_values in (("a", [100, 50]), ("b", [100, 100])):
+        save_results(tmp_path / name / "results.json", run(rc_values))
+    totals = run_leadfw("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--format", "json")
+    assert totals.returncode == 0, totals.stderr
+    assert [row["run"] for row in json.loads(totals.stdout)["rows"]][-1] == f"{tmp_path / 'b'} - {tmp_path / 'a'}"
+    routes = run_leadfw("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--routes", "--format", "csv")
+    assert routes.returncode == 0, routes.stderr
+    rows = list(csv.reader(io.StringIO(routes.stdout)))
+    assert rows[0] == ["route", "DS A", "RC A", "DS B", "RC B", "DS B - A"]
+    assert [row[0] for row in rows[1:]] == ["r0", "r1", "all"]
+    assert float(rows[2][5]) == pytest.approx(50.0)
+    missing = run_leadfw("compare", str(tmp_path / "a"), str(tmp_path / "nowhere"), "--routes")
+    assert missing.returncode != 0 and "nowhere" in missing.stderr
