@@ -6,11 +6,19 @@ The wheel of ``opencv-python`` ships FFmpeg with libvpx but without a software H
 available and played by every current browser, and it encodes several times faster than VP9,
 so it is tried first; VP9 in WebM and H.264 in MP4 follow for builds where VP8 is missing.
 FFmpeg's WebM muxer writes a cue index, so browsers can seek in the file.
+
+OpenCV checks the FourCC against the container's tag table, which WebM lacks, and prints "tag ...
+is not supported ... format 'webm / WebM'" straight to the process's standard error for every
+WebM it opens, then writes the file fine; :func:`_quiet_native_stderr` keeps that line out of
+the output of every evaluation with videos.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -90,7 +98,8 @@ class VideoWriter:
         tried = []
         for container, fourcc in candidates:
             path = base.with_name(f"{base.name}.{container}")
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), self.fps, self.size)
+            with _quiet_native_stderr():
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), self.fps, self.size)
             if writer.isOpened():
                 self._writer, self.path, self.codec = writer, path, fourcc
                 return
@@ -101,6 +110,22 @@ class VideoWriter:
             f"{self.requested}: this OpenCV build ({cv2.__version__}) cannot encode a browser-playable video "
             f"(tried {', '.join(tried)}); install the opencv-python wheel, whose FFmpeg includes libvpx"
         )
+
+
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at the null device for the block, where native code (OpenCV's
+    FFmpeg backend) writes; Python's ``sys.stderr`` is flushed before and used as usual after.
+    A failed open is still reported, by :class:`VideoError`."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _check_size(path: str | Path, size: tuple[int, int]) -> None:

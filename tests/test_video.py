@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -85,3 +88,16 @@ def test_annotate_frame_draws_text_without_touching_the_input():
     assert (box == 255).any(axis=-1).any() and (box < 100).any()  # white text on a darkened box
     assert (out[50:, 100:] == 200).all()  # outside the box nothing changes
     assert (annotate_frame(image, []) == image).all()
+
+
+def test_writing_a_video_prints_nothing_and_leaves_stderr_working(tmp_path):
+    # OpenCV's FFmpeg backend prints a tag warning for every WebM it opens; the writer keeps it out
+    script = (
+        "import sys, numpy as np\n"
+        "from lead_framework.video import frames_to_video\n"
+        f"path = frames_to_video([np.zeros((48, 64, 3), np.uint8)] * 3, {str(tmp_path / 'video')!r})\n"
+        "print('after', path.suffix, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "after .webm\n"
